@@ -1,0 +1,31 @@
+# The two README commands: `make demo` (install, then the main job) and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+# This machine's local CPU wheel; an unpinned torch would pull several GB of CUDA packages.
+TORCH  ?= torch==2.13.0
+
+.PHONY: install demo test bench clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet "$(TORCH)"
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+# Train a character-level LSTM on Python's own standard library (about 3 minutes), then sample.
+demo: install
+	$(BIN)/seqlab lm train --out runs/python-lm
+	$(BIN)/seqlab lm generate runs/python-lm --prompt "def " --length 800
+
+test: install
+	$(BIN)/python -m pytest -q
+
+bench: install
+	$(BIN)/python benchmarks/layers.py
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache

@@ -1,0 +1,1 @@
+"""The ``seqlab`` command line: one console script, one module per command group."""

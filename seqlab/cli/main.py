@@ -1,0 +1,39 @@
+"""Entry point of the ``seqlab`` console script.
+
+Each command group lives in its own module exposing ``register(subparsers)``, which adds
+its sub-commands and sets ``func`` on their parsers; ``func(args)`` returns an exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from seqlab import __version__
+from seqlab.cli import lm, reference
+from seqlab.errors import SeqlabError
+
+COMMAND_GROUPS = {"lm": lm, "reference": reference}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="seqlab", description="Recurrent sequence models: train, evaluate, generate."
+    )
+    parser.add_argument("--version", action="version", version=f"seqlab {__version__}")
+    groups = parser.add_subparsers(dest="group", metavar="COMMAND", required=True)
+    for module in COMMAND_GROUPS.values():
+        module.register(groups)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except SeqlabError as error:
+        print(f"seqlab: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("seqlab: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,8 @@
+"""Errors caused by user input: the CLI reports them as one line, never a traceback."""
+
+
+class SeqlabError(ValueError):
+    """Bad input (a file, a value, a shape) described in words that name the problem.
+
+    Subclasses ``ValueError`` so library users can catch it the usual way.
+    """
