@@ -17,9 +17,7 @@ COMMAND_GROUPS = {"lm": lm, "reference": reference}
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="seqlab", description="Recurrent sequence models: train, evaluate, generate."
-    )
+    parser = argparse.ArgumentParser(prog="seqlab", description="Recurrent sequence models: train, evaluate, generate.")
     parser.add_argument("--version", action="version", version=f"seqlab {__version__}")
     groups = parser.add_subparsers(dest="group", metavar="COMMAND", required=True)
     for module in COMMAND_GROUPS.values():

@@ -38,26 +38,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("file", type=Path, help="UTF-8 text file to learn from")
     train.add_argument("--cell", choices=sorted(CELLS), default="rnn", help="recurrent cell")
     train.add_argument("--hidden", type=positive_int, default=100, help="hidden size H")
-    train.add_argument(
-        "--seq-length", type=positive_int, default=25, help="characters per BPTT window"
-    )
+    train.add_argument("--seq-length", type=positive_int, default=25, help="characters per BPTT window")
     train.add_argument("--lr", type=positive_float, default=0.1, help="SGD learning rate")
-    train.add_argument(
-        "--max-grad-norm", type=positive_float, default=5.0, help="clip the gradient norm to this"
-    )
+    train.add_argument("--max-grad-norm", type=positive_float, default=5.0, help="clip the gradient norm to this")
     train.add_argument("--steps", type=positive_int, default=2000, help="SGD steps to take")
-    train.add_argument(
-        "--print-every", type=positive_int, default=100, help="print the mean loss every N steps"
-    )
-    train.add_argument(
-        "--sample-every", type=positive_int, default=500, help="print a sample every N steps"
-    )
-    train.add_argument(
-        "--sample-length", type=positive_int, default=200, help="characters per sample"
-    )
-    train.add_argument(
-        "--temperature", type=positive_float, default=1.0, help="sampling temperature"
-    )
+    train.add_argument("--print-every", type=positive_int, default=100, help="print the mean loss every N steps")
+    train.add_argument("--sample-every", type=positive_int, default=500, help="print a sample every N steps")
+    train.add_argument("--sample-length", type=positive_int, default=200, help="characters per sample")
+    train.add_argument("--temperature", type=positive_float, default=1.0, help="sampling temperature")
     train.add_argument("--seed", type=int, default=0, help="seed of initialisation and sampling")
     train.set_defaults(func=run_train)
 
@@ -94,9 +82,7 @@ def run_train(args: argparse.Namespace) -> int:
             )
             interval_losses = []
         if report.step % args.sample_every == 0 or last_step:
-            sample = model.sample(
-                text[0], args.sample_length, rng=sample_rng, temperature=args.temperature
-            )
+            sample = model.sample(text[0], args.sample_length, rng=sample_rng, temperature=args.temperature)
             print(f"----- sample after step {report.step}, temperature {args.temperature} -----")
             print(text[0] + sample)
             print("-----")

@@ -17,7 +17,6 @@ Modules, in reading order:
     loss, projection, optim  softmax cross-entropy, logits = h W_hyᵀ + b_y, SGD + clipping
     gradcheck     central differences against the hand-written gradients
     char_lm       a character-level language model to train and sample from
-    text_file     reading its training text
 """
 
 from seqlab.reference.activations import (
@@ -67,7 +66,7 @@ from seqlab.reference.rnn import (
     rnn_step_backward,
     rnn_step_forward,
 )
-from seqlab.reference.text_file import read_text_file
+from seqlab.text_file import read_text_file
 
 __all__ = [
     "NONLINEARITIES",

@@ -84,9 +84,7 @@ def _check_inputs(params: dict[str, np.ndarray], inputs: np.ndarray) -> None:
     """Raise :class:`SeqlabError` unless ``inputs`` is a non-empty (T, B, I) array."""
     input_size = params["weight_ih"].shape[1]
     if inputs.ndim != 3 or inputs.shape[0] == 0 or inputs.shape[2] != input_size:
-        raise SeqlabError(
-            f"inputs must have shape (T, B, {input_size}) with T >= 1, got {inputs.shape}"
-        )
+        raise SeqlabError(f"inputs must have shape (T, B, {input_size}) with T >= 1, got {inputs.shape}")
 
 
 def _check_state(params: dict[str, np.ndarray], inputs: np.ndarray, state: State) -> None:
@@ -96,9 +94,7 @@ def _check_state(params: dict[str, np.ndarray], inputs: np.ndarray, state: State
             raise SeqlabError(f"each state array must have shape {expected}, got {entry.shape}")
 
 
-def _check_output_grads(
-    cache: SequenceCache, d_outputs: np.ndarray, d_final_state: State | None
-) -> None:
+def _check_output_grads(cache: SequenceCache, d_outputs: np.ndarray, d_final_state: State | None) -> None:
     """Refuse gradients that NumPy would otherwise broadcast into wrong answers."""
     batch, hidden = cache.initial_state[0].shape
     expected = (len(cache.steps), batch, hidden)  # (T, B, H)

@@ -178,16 +178,12 @@ class CharLM:
         """
         logits, final_state, (outputs, cache) = self._forward(input_ids, state)
         loss, d_logits = softmax_cross_entropy(logits, target_ids)  # d_logits: (T, B, V)
-        d_outputs, d_weight_hy, d_bias_y = output_projection_backward(
-            d_logits, outputs, self.params["weight_hy"]
-        )
+        d_outputs, d_weight_hy, d_bias_y = output_projection_backward(d_logits, outputs, self.params["weight_hy"])
         d_cell, _, _ = backward_full(CELLS[self.cell].backward, cache, d_outputs)
         grads = {**d_cell, "weight_hy": d_weight_hy, "bias_y": d_bias_y}
         return loss, grads, final_state
 
-    def sample(
-        self, prime: str, length: int, *, rng: np.random.Generator, temperature: float = 1.0
-    ) -> str:
+    def sample(self, prime: str, length: int, *, rng: np.random.Generator, temperature: float = 1.0) -> str:
         """Generate ``length`` characters that follow ``prime``.
 
         Each next character is drawn from softmax(logits / temperature): a temperature

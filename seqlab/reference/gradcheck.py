@@ -40,9 +40,7 @@ import numpy as np
 from seqlab.errors import SeqlabError
 
 
-def numerical_gradient(
-    loss_fn: Callable[[], float], array: np.ndarray, *, eps: float = 1e-3
-) -> np.ndarray:
+def numerical_gradient(loss_fn: Callable[[], float], array: np.ndarray, *, eps: float = 1e-3) -> np.ndarray:
     """Five-point central-difference estimate of ∂loss/∂array.
 
     Args:
@@ -73,9 +71,7 @@ def numerical_gradient(
     return grad
 
 
-def relative_error(
-    analytic: np.ndarray, numerical: np.ndarray, *, tiny: float = 1e-300
-) -> float:
+def relative_error(analytic: np.ndarray, numerical: np.ndarray, *, tiny: float = 1e-300) -> float:
     """Largest entrywise relative error ``|a - n| / max(|a| + |n|, tiny)``.
 
     ``tiny`` only guards 0/0: where both gradients are exactly zero the error is 0.

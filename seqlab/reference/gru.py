@@ -113,9 +113,7 @@ def gru_step_backward(
     d_pre_z = d_z * sigmoid_grad(z)
     d_from_input = np.concatenate([d_pre_r, d_pre_z, d_pre_n], axis=1)  # (B, 3H)
     d_from_hidden = np.concatenate([d_pre_r, d_pre_z, d_pre_n * r], axis=1)  # (B, 3H)
-    d_x, d_h_prev, d_params = affine_terms_backward(
-        params, x, h_prev, d_from_input, d_from_hidden
-    )
+    d_x, d_h_prev, d_params = affine_terms_backward(params, x, h_prev, d_from_input, d_from_hidden)
     # h_{t-1} also reaches h_t directly, through the z_t ⊙ h_{t-1} term.
     return d_x, (d_h_prev + d_h * z,), d_params
 
@@ -142,9 +140,7 @@ def gru_forward(
     return outputs, h_n, cache
 
 
-def gru_backward(
-    cache: SequenceCache, d_outputs: np.ndarray, d_h_n: np.ndarray | None = None
-) -> dict[str, np.ndarray]:
+def gru_backward(cache: SequenceCache, d_outputs: np.ndarray, d_h_n: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Full BPTT through :func:`gru_forward`.
 
     Args:
@@ -185,7 +181,5 @@ def gru_backward_truncated(
         The same keys as :func:`gru_backward`.
     """
     d_final = None if d_h_n is None else (d_h_n,)
-    d_params, d_inputs, (d_h0,) = backward_truncated(
-        gru_step_backward, cache, d_outputs, k, d_final
-    )
+    d_params, d_inputs, (d_h0,) = backward_truncated(gru_step_backward, cache, d_outputs, k, d_final)
     return {**d_params, "inputs": d_inputs, "h0": d_h0}

@@ -29,9 +29,7 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     return np.exp(log_softmax(logits))
 
 
-def softmax_cross_entropy(
-    logits: np.ndarray, targets: np.ndarray
-) -> tuple[float, np.ndarray]:
+def softmax_cross_entropy(logits: np.ndarray, targets: np.ndarray) -> tuple[float, np.ndarray]:
     """Mean cross-entropy of the softmax of ``logits`` against integer ``targets``.
 
     With N tokens, p = softmax(logits) and y the one-hot targets::
@@ -51,15 +49,11 @@ def softmax_cross_entropy(
     targets = np.asarray(targets)
     num_classes = logits.shape[-1]
     if targets.shape != logits.shape[:-1]:
-        raise SeqlabError(
-            f"targets of shape {targets.shape} do not match logits of shape {logits.shape}"
-        )
+        raise SeqlabError(f"targets of shape {targets.shape} do not match logits of shape {logits.shape}")
     if targets.size == 0:
         raise SeqlabError("cross-entropy of zero tokens is undefined")
     if targets.min() < 0 or targets.max() >= num_classes:
-        raise SeqlabError(
-            f"targets must lie in [0, {num_classes}), got {targets.min()}..{targets.max()}"
-        )
+        raise SeqlabError(f"targets must lie in [0, {num_classes}), got {targets.min()}..{targets.max()}")
     log_probs = log_softmax(logits).reshape(-1, num_classes)  # (N, V)
     flat_targets = targets.reshape(-1)  # (N,)
     count = flat_targets.size

@@ -160,9 +160,7 @@ def lstm_backward(
         Gradients keyed ``weight_ih``, ``weight_hh``, ``bias_ih``, ``bias_hh``,
         ``inputs`` (T, B, I), ``h0`` and ``c0`` (B, H).
     """
-    d_params, d_inputs, (d_h0, d_c0) = backward_full(
-        lstm_step_backward, cache, d_outputs, d_state_n
-    )
+    d_params, d_inputs, (d_h0, d_c0) = backward_full(lstm_step_backward, cache, d_outputs, d_state_n)
     return {**d_params, "inputs": d_inputs, "h0": d_h0, "c0": d_c0}
 
 
@@ -186,7 +184,5 @@ def lstm_backward_truncated(
     Returns:
         The same keys as :func:`lstm_backward`.
     """
-    d_params, d_inputs, (d_h0, d_c0) = backward_truncated(
-        lstm_step_backward, cache, d_outputs, k, d_state_n
-    )
+    d_params, d_inputs, (d_h0, d_c0) = backward_truncated(lstm_step_backward, cache, d_outputs, k, d_state_n)
     return {**d_params, "inputs": d_inputs, "h0": d_h0, "c0": d_c0}

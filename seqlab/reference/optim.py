@@ -15,9 +15,7 @@ def global_grad_norm(grads: dict[str, np.ndarray]) -> float:
     return float(np.sqrt(sum(np.sum(grad**2) for grad in grads.values())))
 
 
-def clip_grad_norm(
-    grads: dict[str, np.ndarray], max_norm: float
-) -> tuple[dict[str, np.ndarray], float]:
+def clip_grad_norm(grads: dict[str, np.ndarray], max_norm: float) -> tuple[dict[str, np.ndarray], float]:
     """Scale all gradients by one factor so that their global norm is at most ``max_norm``.
 
     Clipping the global norm keeps the direction of the update and only shortens it, which

@@ -28,9 +28,7 @@ PARAM_NAMES = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 NUM_GATES = {"rnn": 1, "gru": 3, "lstm": 4}
 
 
-def init_params(
-    cell: str, input_size: int, hidden_size: int, rng: np.random.Generator
-) -> dict[str, np.ndarray]:
+def init_params(cell: str, input_size: int, hidden_size: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
     """Parameters of one cell, initialised like torch.
 
     Every entry is drawn from uniform(-1/√H, 1/√H), as ``torch.nn.RNN/GRU/LSTM`` do (the
@@ -61,9 +59,7 @@ def init_params(
     return {name: rng.uniform(-bound, bound, size=shapes[name]) for name in PARAM_NAMES}
 
 
-def params_from_state_dict(
-    state_dict: Mapping[str, Any], *, layer: int | None = 0
-) -> dict[str, np.ndarray]:
+def params_from_state_dict(state_dict: Mapping[str, Any], *, layer: int | None = 0) -> dict[str, np.ndarray]:
     """Float64 copies of one cell's parameters from a torch ``state_dict()``.
 
     Takes anything array-like, torch tensors included (duck-typed through their
@@ -91,9 +87,7 @@ def params_from_state_dict(
     return params
 
 
-def affine_terms(
-    params: dict[str, np.ndarray], x: np.ndarray, h_prev: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+def affine_terms(params: dict[str, np.ndarray], x: np.ndarray, h_prev: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The input term and the hidden term that every cell starts from.
 
     Args:

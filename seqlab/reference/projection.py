@@ -5,9 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 
-def output_projection(
-    hidden: np.ndarray, weight_hy: np.ndarray, bias_y: np.ndarray
-) -> np.ndarray:
+def output_projection(hidden: np.ndarray, weight_hy: np.ndarray, bias_y: np.ndarray) -> np.ndarray:
     """Project hidden states to one score per class.
 
     Args:

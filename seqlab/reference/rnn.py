@@ -124,9 +124,7 @@ def rnn_forward(
         ``(outputs, h_n, cache)``; pass the cache to :func:`rnn_backward`.
     """
     if nonlinearity not in NONLINEARITIES:
-        raise SeqlabError(
-            f"unknown nonlinearity {nonlinearity!r}; expected one of {sorted(NONLINEARITIES)}"
-        )
+        raise SeqlabError(f"unknown nonlinearity {nonlinearity!r}; expected one of {sorted(NONLINEARITIES)}")
     if h0 is None:
         h0 = zero_hidden(params, inputs)
     step = partial(rnn_step_forward, nonlinearity=nonlinearity)
@@ -134,9 +132,7 @@ def rnn_forward(
     return outputs, h_n, cache
 
 
-def rnn_backward(
-    cache: SequenceCache, d_outputs: np.ndarray, d_h_n: np.ndarray | None = None
-) -> dict[str, np.ndarray]:
+def rnn_backward(cache: SequenceCache, d_outputs: np.ndarray, d_h_n: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Full BPTT through :func:`rnn_forward`.
 
     Args:
@@ -177,7 +173,5 @@ def rnn_backward_truncated(
         The same keys as :func:`rnn_backward`.
     """
     d_final = None if d_h_n is None else (d_h_n,)
-    d_params, d_inputs, (d_h0,) = backward_truncated(
-        rnn_step_backward, cache, d_outputs, k, d_final
-    )
+    d_params, d_inputs, (d_h0,) = backward_truncated(rnn_step_backward, cache, d_outputs, k, d_final)
     return {**d_params, "inputs": d_inputs, "h0": d_h0}

@@ -53,9 +53,7 @@ def _rnn_case(nonlinearity: str) -> CellCase:
         state_names=("h0",),
         forward=forward,
         backward=lambda cache, d_out, d_n: rnn_backward(cache, d_out, _first(d_n)),
-        backward_truncated=lambda cache, d_out, k, d_n: rnn_backward_truncated(
-            cache, d_out, k, _first(d_n)
-        ),
+        backward_truncated=lambda cache, d_out, k, d_n: rnn_backward_truncated(cache, d_out, k, _first(d_n)),
     )
 
 
@@ -73,9 +71,7 @@ CELL_CASES = [
         state_names=("h0",),
         forward=_gru_forward,
         backward=lambda cache, d_out, d_n: gru_backward(cache, d_out, _first(d_n)),
-        backward_truncated=lambda cache, d_out, k, d_n: gru_backward_truncated(
-            cache, d_out, k, _first(d_n)
-        ),
+        backward_truncated=lambda cache, d_out, k, d_n: gru_backward_truncated(cache, d_out, k, _first(d_n)),
     ),
     CellCase(
         name="lstm",
@@ -116,7 +112,12 @@ class Problem:
 
 
 def make_problem(
-    case: CellCase, seed: int = 0, *, steps: int = 5, batch: int = 3, input_size: int = 4,
+    case: CellCase,
+    seed: int = 0,
+    *,
+    steps: int = 5,
+    batch: int = 3,
+    input_size: int = 4,
     hidden_size: int = 6,
 ) -> Problem:
     """A small random problem: T=5, B=3, I=4, H=6 unless told otherwise."""

@@ -42,9 +42,7 @@ def test_full_bptt_matches_central_differences(case, seed):
 
     errors = gradient_check(loss, problem.arrays(), grads, eps=eps)
 
-    assert set(errors) == {"weight_ih", "weight_hh", "bias_ih", "bias_hh", "inputs"} | set(
-        case.state_names
-    )
+    assert set(errors) == {"weight_ih", "weight_hh", "bias_ih", "bias_hh", "inputs"} | set(case.state_names)
     assert max(errors.values()) < RELATIVE_TOLERANCE, errors
 
 

@@ -34,9 +34,7 @@ def test_loss_gradients_match_central_differences(cell):
     state = tuple(rng.normal(size=(2, 5)) for _ in model.initial_state(2))
 
     loss, grads, _ = model.loss_and_grads(input_ids, target_ids, state)
-    errors = gradient_check(
-        lambda: model.loss_and_grads(input_ids, target_ids, state)[0], model.params, grads
-    )
+    errors = gradient_check(lambda: model.loss_and_grads(input_ids, target_ids, state)[0], model.params, grads)
 
     assert loss > 0
     assert set(errors) == set(model.params)
@@ -51,7 +49,10 @@ def test_training_on_repetitive_text_drives_loss_far_below_log_vocab(cell, learn
 
     steps = list(
         train_char_lm(
-            model, vocab.encode(REPETITIVE_TEXT), steps=300, seq_length=13,
+            model,
+            vocab.encode(REPETITIVE_TEXT),
+            steps=300,
+            seq_length=13,
             learning_rate=learning_rate,
         )
     )

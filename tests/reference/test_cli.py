@@ -28,14 +28,14 @@ def corpus(tmp_path):
 
 
 def test_train_prints_falling_loss_and_samples(corpus, capsys):
-    args = _parse(["reference", "train", str(corpus), *FAST, "--sample-every", "20",
-                   "--sample-length", "15", "--lr", "0.5"])
+    args = _parse(
+        ["reference", "train", str(corpus), *FAST, "--sample-every", "20", "--sample-length", "15", "--lr", "0.5"]
+    )
 
     exit_code = args.func(args)
 
     out = capsys.readouterr().out
-    losses = [float(line.split("loss")[1].split()[0]) for line in out.splitlines()
-              if line.startswith("step")]
+    losses = [float(line.split("loss")[1].split()[0]) for line in out.splitlines() if line.startswith("step")]
     assert exit_code == 0
     assert "12 distinct" in out and "log V = 2.4849" in out
     assert len(losses) == 4 and losses[-1] < losses[0]

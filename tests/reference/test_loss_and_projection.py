@@ -49,9 +49,7 @@ def test_cross_entropy_gradient_matches_central_differences():
     targets = rng.integers(0, 5, size=(4, 3))
     _, d_logits = softmax_cross_entropy(logits, targets)
 
-    errors = gradient_check(
-        lambda: softmax_cross_entropy(logits, targets)[0], {"logits": logits}, {"logits": d_logits}
-    )
+    errors = gradient_check(lambda: softmax_cross_entropy(logits, targets)[0], {"logits": logits}, {"logits": d_logits})
 
     assert errors["logits"] < RELATIVE_TOLERANCE
 
@@ -101,9 +99,7 @@ def test_output_projection_backward_matches_central_differences():
     def loss():
         return float(np.sum(d_logits * output_projection(**arrays)))
 
-    d_hidden, d_weight_hy, d_bias_y = output_projection_backward(
-        d_logits, arrays["hidden"], arrays["weight_hy"]
-    )
+    d_hidden, d_weight_hy, d_bias_y = output_projection_backward(d_logits, arrays["hidden"], arrays["weight_hy"])
     analytic = {"hidden": d_hidden, "weight_hy": d_weight_hy, "bias_y": d_bias_y}
 
     errors = gradient_check(loss, arrays, analytic)

@@ -55,9 +55,7 @@ def _detach_every_k(problem, k):
     grads = {name: np.zeros_like(array) for name, array in problem.params.items()}
     for start in range(0, steps, k):
         end = min(start + k, steps)
-        _, _, cache = case.forward(
-            problem.params, problem.inputs[start:end].copy(), _state_entering(problem, start)
-        )
+        _, _, cache = case.forward(problem.params, problem.inputs[start:end].copy(), _state_entering(problem, start))
         d_final = problem.d_final if end == steps else None
         window = case.backward(cache, problem.d_outputs[start:end], d_final)
         for name in grads:
@@ -81,9 +79,7 @@ def test_k_at_least_T_is_full_bptt(case, k):
 
     assert truncated.keys() == full.keys()
     for name in full:
-        np.testing.assert_allclose(
-            truncated[name], full[name], rtol=0, atol=ROUNDING_TOLERANCE, err_msg=name
-        )
+        np.testing.assert_allclose(truncated[name], full[name], rtol=0, atol=ROUNDING_TOLERANCE, err_msg=name)
 
 
 @pytest.mark.parametrize("case", CELL_CASES, ids=lambda case: case.name)
@@ -94,9 +90,7 @@ def test_small_k_matches_brute_force_definition(case, k):
 
     assert truncated.keys() == expected.keys()
     for name in expected:
-        np.testing.assert_allclose(
-            truncated[name], expected[name], rtol=0, atol=ROUNDING_TOLERANCE, err_msg=name
-        )
+        np.testing.assert_allclose(truncated[name], expected[name], rtol=0, atol=ROUNDING_TOLERANCE, err_msg=name)
 
 
 @pytest.mark.parametrize("case", CELL_CASES, ids=lambda case: case.name)
@@ -108,9 +102,7 @@ def test_small_k_differs_from_full_bptt(case, k):
     # Each recurrent weight gradient loses terms of size ~1e-2 or more: far above rounding.
     assert not np.allclose(truncated["weight_hh"], full["weight_hh"], rtol=0, atol=1e-6)
     # Inputs of the last step are within reach of every loss term that reads them.
-    np.testing.assert_allclose(
-        truncated["inputs"][-1], full["inputs"][-1], rtol=0, atol=ROUNDING_TOLERANCE
-    )
+    np.testing.assert_allclose(truncated["inputs"][-1], full["inputs"][-1], rtol=0, atol=ROUNDING_TOLERANCE)
 
 
 @pytest.mark.parametrize("case", CELL_CASES, ids=lambda case: case.name)
@@ -132,9 +124,7 @@ def test_is_not_detaching_the_state_every_k_steps(case):
 
     # With k = 1 every loss term flows back one step under both rules...
     for name, grad in _detach_every_k(problem, 1).items():
-        np.testing.assert_allclose(
-            _truncated(problem, 1)[name], grad, rtol=0, atol=ROUNDING_TOLERANCE
-        )
+        np.testing.assert_allclose(_truncated(problem, 1)[name], grad, rtol=0, atol=ROUNDING_TOLERANCE)
     # ...with k = 2 detaching gives the first term of each window only one step.
     detached, truncated = _detach_every_k(problem, 2), _truncated(problem, 2)
     assert not np.allclose(truncated["weight_hh"], detached["weight_hh"], rtol=0, atol=1e-6)

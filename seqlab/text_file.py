@@ -1,4 +1,7 @@
-"""Reading a text file to learn from, with errors that say what is wrong and where."""
+"""Reading a UTF-8 text file, with errors that say what is wrong and where.
+
+Standard library only, so that the NumPy reference can use it without importing torch.
+"""
 
 from __future__ import annotations
 
@@ -8,17 +11,18 @@ from seqlab.errors import SeqlabError
 
 
 def read_text_file(path: str | Path) -> str:
-    """The contents of a UTF-8 text file.
+    """The contents of a UTF-8 text file (a leading byte-order mark is dropped).
 
     Args:
         path: the file.
 
     Returns:
-        The decoded text, never empty.
+        The decoded text, never empty or only whitespace.
 
     Raises:
-        SeqlabError: the file is missing, unreadable, empty, or not valid UTF-8; the message
-            names the file and, for bad UTF-8, the byte offset, line and column.
+        SeqlabError: the file is missing, unreadable, empty or only whitespace, or not valid
+            UTF-8; the message names the file and, for bad UTF-8, the byte offset, line and
+            column of the first bad byte.
     """
     path = Path(path)
     try:
@@ -29,10 +33,8 @@ def read_text_file(path: str | Path) -> str:
         raise SeqlabError(f"{path}: is a directory, not a text file") from None
     except OSError as error:
         raise SeqlabError(f"{path}: cannot read: {error.strerror}") from None
-    if not data:
-        raise SeqlabError(f"{path}: file is empty, there is no text to learn from")
     try:
-        return data.decode("utf-8")
+        text = data.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1
         column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
@@ -40,3 +42,7 @@ def read_text_file(path: str | Path) -> str:
             f"{path}: not valid UTF-8 at byte offset {error.start} "
             f"(line {line}, byte {column} of the line): {error.reason}"
         ) from None
+    if not text.strip():
+        what = "empty" if not text else "only whitespace"
+        raise SeqlabError(f"{path}: file is {what}, there is no text to learn from")
+    return text

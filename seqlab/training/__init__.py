@@ -1,0 +1,40 @@
+"""Training: run configuration, the loop, evaluation, checkpoints.
+
+The loop is plain functions that know a model only by its call convention,
+``model(inputs, state, targets) -> (logits, state, loss)``.
+"""
+
+from seqlab.training.checkpoint import (
+    load_weights,
+    read_config,
+    read_vocab,
+    require_checkpoint,
+    restore_training_state,
+    save_checkpoint,
+)
+from seqlab.training.config import DataConfig, TrainConfig
+from seqlab.training.evaluate import Evaluation, evaluate
+from seqlab.training.loop import TrainResult, train, train_step
+from seqlab.training.optim import learning_rate, make_optimizer
+from seqlab.training.rng import seed_everything
+from seqlab.training.state import TrainingState
+
+__all__ = [
+    "DataConfig",
+    "Evaluation",
+    "TrainConfig",
+    "TrainResult",
+    "TrainingState",
+    "evaluate",
+    "learning_rate",
+    "load_weights",
+    "make_optimizer",
+    "read_config",
+    "read_vocab",
+    "require_checkpoint",
+    "restore_training_state",
+    "save_checkpoint",
+    "seed_everything",
+    "train",
+    "train_step",
+]

@@ -1,0 +1,1 @@
+"""Tests of the character-level language model: data, model, training, decoding, CLI."""
