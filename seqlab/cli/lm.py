@@ -36,8 +36,8 @@ from seqlab.training import (
     train,
 )
 from seqlab.training.checkpoint import CONFIG_FILE, require_checkpoint
-from seqlab.training.cpu_memory import keep_freed_memory
 from seqlab.training.config import LR_SCHEDULES, OPTIMIZERS, from_dict, replace_fields
+from seqlab.training.cpu_memory import keep_freed_memory
 
 # Settings a resumed run may change: how long it goes on and where it runs. Every other
 # setting given with --resume must equal the checkpoint's, or the run would not continue.

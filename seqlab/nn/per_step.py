@@ -13,20 +13,24 @@ The forward direction drops finished sequences from the bottom of the state as i
 and keeps their last state aside; the reverse direction starts with the sequences that
 run longest and adds each sequence's initial state when the loop reaches its last step.
 
-Speed comes from three choices measured on CPU (see BENCHMARKS.md): the input projection
-of all steps is one matrix product (``rule.project_input``), each step is one ``addmm``
-plus pointwise ops, and per-step slices come from ``split`` (indexing a tensor inside the
-loop makes every backward step build a full-size zero tensor).
+Speed comes from four choices measured on CPU (see BENCHMARKS.md): the input projection
+of all steps is one matrix product (``rule.project_input``); each step is one ``addmm``
+plus pointwise ops; the recurrent weight's gradient is one matrix product per sequence,
+not one accumulation per step (:mod:`seqlab.nn.recurrent_product`); and per-step slices
+come from ``split`` (indexing a tensor inside the loop makes every backward step build a
+full-size zero tensor).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from seqlab.nn.recurrent_product import track_weight_gradient
 from seqlab.nn.rules import LayerWeights, RecurrentRule, State
 
 
@@ -53,6 +57,8 @@ def run_direction(
         sequence's final state is its state after its own last (or, reversed, first) step.
     """
     steps = xp.split(list(batch_sizes))
+    h0, weight_hh, tape = track_weight_gradient(state[0], weights.weight_hh)
+    state, weights = (h0, *state[1:]), replace(weights, weight_hh=weight_hh, tape=tape)
     if reverse:
         return _run_backward_in_time(rule, steps, batch_sizes, state, weights)
     outputs = []

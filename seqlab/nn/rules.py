@@ -25,6 +25,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from seqlab.nn.recurrent_product import Tape, recurrent_product
+
 State = tuple[Tensor, ...]
 
 
@@ -50,6 +52,7 @@ class LayerWeights:
     ln_gain_hh: Tensor | None = None
     ln_gain_cell: Tensor | None = None
     ln_bias_cell: Tensor | None = None
+    tape: Tape | None = None  # set by the per-step loop: see seqlab.nn.recurrent_product
 
 
 def _normalise(x: Tensor, gain: Tensor | None, bias: Tensor | None = None) -> Tensor:
@@ -99,8 +102,8 @@ class RecurrentRule(ABC):
     def gate_preactivations(self, xp_t: Tensor, h: Tensor, w: LayerWeights) -> Tensor:
         """``xp_t + W_hh h`` (normalised if layer norm is on): ``(B, G*H)``."""
         if self.layer_norm:
-            return xp_t + _normalise(h @ w.weight_hh.t(), w.ln_gain_hh)
-        return torch.addmm(xp_t, h, w.weight_hh.t())
+            return xp_t + _normalise(recurrent_product(h, w.weight_hh, None, w.tape), w.ln_gain_hh)
+        return recurrent_product(h, w.weight_hh, xp_t, w.tape)
 
     @abstractmethod
     def step(self, xp_t: Tensor, state: State, w: LayerWeights) -> tuple[Tensor, State]:
@@ -146,10 +149,10 @@ class GRURule(RecurrentRule):
     def step(self, xp_t: Tensor, state: State, w: LayerWeights) -> tuple[Tensor, State]:
         h = state[0]
         if self.layer_norm:
-            hp = _normalise(h @ w.weight_hh.t(), w.ln_gain_hh)
+            hp = _normalise(recurrent_product(h, w.weight_hh, None, w.tape), w.ln_gain_hh)
             hp = hp if w.bias_hh is None else hp + w.bias_hh
         else:
-            hp = _linear(h, w.weight_hh, w.bias_hh)
+            hp = recurrent_product(h, w.weight_hh, w.bias_hh, w.tape)
         x_r, x_z, x_n = xp_t.chunk(3, 1)
         h_r, h_z, h_n = hp.chunk(3, 1)
         r = torch.sigmoid(x_r + h_r)

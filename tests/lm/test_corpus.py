@@ -38,7 +38,7 @@ def test_empty_or_blank_file_is_rejected(tmp_path, content):
 
 def test_undecodable_file_gives_byte_offset_and_line(tmp_path):
     path = tmp_path / "latin1.txt"
-    path.write_bytes("first line\nsecond: ".encode() + "café".encode("latin-1") + b"\n")
+    path.write_bytes(b"first line\nsecond: " + "café".encode("latin-1") + b"\n")
     # "first line\n" is 11 bytes, "second: caf" 11 more: the bad byte is at offset 22.
     expected = r"latin1\.txt: not valid UTF-8 at byte offset 22 \(line 2, "
     with pytest.raises(SeqlabError, match=expected):

@@ -6,8 +6,8 @@ LSTM, so that one test body serves every cell.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
