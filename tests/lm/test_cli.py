@@ -73,43 +73,29 @@ def test_train_prints_the_corpus_model_scores_and_samples(corpus_file, tmp_path,
     assert config["data"]["corpus"] == str(corpus_file.resolve())
 
 
+SAMPLING_FLAGS = (
+    "--prompt",
+    "def ",
+    "--length",
+    "40",
+    "--seed",
+    "1",
+    "--top-k",
+    "5",
+    "--top-p",
+    "0.9",
+    "--temperature",
+    "0.7",
+)
+
+
 def test_generate_continues_the_prompt(corpus_file, tmp_path, capsys):
     run_lm("train", corpus_file, "--out", tmp_path / "run", "--max-steps", "3", *TINY_TRAIN_FLAGS)
     capsys.readouterr()
-    run_lm(
-        "generate",
-        tmp_path / "run",
-        "--prompt",
-        "def ",
-        "--length",
-        "40",
-        "--seed",
-        "1",
-        "--top-k",
-        "5",
-        "--top-p",
-        "0.9",
-        "--temperature",
-        "0.7",
-    )
+    run_lm("generate", tmp_path / "run", *SAMPLING_FLAGS)
     first = capsys.readouterr().out
     assert first.startswith("def ") and len(first) == len("def ") + 40 + 1
-    run_lm(
-        "generate",
-        tmp_path / "run",
-        "--prompt",
-        "def ",
-        "--length",
-        "40",
-        "--seed",
-        "1",
-        "--top-k",
-        "5",
-        "--top-p",
-        "0.9",
-        "--temperature",
-        "0.7",
-    )
+    run_lm("generate", tmp_path / "run", *SAMPLING_FLAGS)
     assert capsys.readouterr().out == first
 
 
