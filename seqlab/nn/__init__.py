@@ -1,13 +1,28 @@
 """Recurrent layers and cells, drop-in for ``torch.nn``, with a fused and a per-step path.
 
-Layers: :class:`RNN`, :class:`GRU`, :class:`LSTM`. Cells: :class:`RNNCell`, :class:`GRUCell`,
-:class:`LSTMCell`. Helpers: :mod:`seqlab.nn.init` (initialisation schemes) and
-:func:`clip_grad_norm_` / :func:`clip_grad_value_`.
+Layers: :class:`RNN`, :class:`GRU`, :class:`LSTM` (``weight_drop=p`` for DropConnect on
+``W_hh``). Cells: :class:`RNNCell`, :class:`GRUCell`, :class:`LSTMCell`. Regularisers:
+:class:`LockedDropout`, :func:`embedding_dropout`, :func:`drop_connect`. Helpers:
+:mod:`seqlab.nn.init` (initialisation schemes) and :func:`clip_grad_norm_` / :func:`clip_grad_value_`.
 """
 
 from seqlab.nn import init
 from seqlab.nn.cells import GRUCell, LSTMCell, RNNCell
 from seqlab.nn.clip import clip_grad_norm_, clip_grad_value_
+from seqlab.nn.dropout import LockedDropout, drop_connect, embedding_dropout
 from seqlab.nn.recurrent import GRU, LSTM, RNN
 
-__all__ = ["RNN", "GRU", "LSTM", "RNNCell", "GRUCell", "LSTMCell", "clip_grad_norm_", "clip_grad_value_", "init"]
+__all__ = [
+    "RNN",
+    "GRU",
+    "LSTM",
+    "RNNCell",
+    "GRUCell",
+    "LSTMCell",
+    "LockedDropout",
+    "embedding_dropout",
+    "drop_connect",
+    "clip_grad_norm_",
+    "clip_grad_value_",
+    "init",
+]

@@ -30,6 +30,7 @@ from torch.nn.utils.rnn import PackedSequence
 
 from seqlab.errors import SeqlabError
 from seqlab.nn import parameters
+from seqlab.nn.dropout import drop_connect
 from seqlab.nn.fused import run_fused
 from seqlab.nn.per_step import run_stack
 from seqlab.nn.rules import GRURule, LSTMRule, RecurrentRule, RNNRule, State
@@ -60,6 +61,7 @@ class RecurrentBase(Module):
         proj_size: int,
         implementation: str,
         factory: dict,
+        weight_drop: float = 0.0,
     ) -> None:
         super().__init__()
         _check_sizes(input_size, hidden_size, num_layers, proj_size, dropout, bias, batch_first)
@@ -72,6 +74,7 @@ class RecurrentBase(Module):
         self.bias, self.batch_first, self.dropout = bias, batch_first, float(dropout)
         self.bidirectional, self.proj_size = bidirectional, proj_size
         self.implementation = implementation
+        self.weight_drop = _check_weight_drop(weight_drop)
         self.uses_fused_kernel = rule.is_plain and implementation != "per_step"
         self._register_parameters(factory)
         self.reset_parameters()
@@ -188,19 +191,20 @@ class RecurrentBase(Module):
         options = dict(
             num_layers=self.num_layers, dropout=self.dropout, training=self.training, bidirectional=self.bidirectional
         )
+        current = self._parameters_for_this_pass()
         if self.uses_fused_kernel:
             return run_fused(
                 self.mode,
                 input,
                 batch_sizes,
                 state,
-                self._flat_weights,
+                [current[name] for name in self._flat_weights_names],
                 bias=self.bias,
                 batch_first=self.batch_first,
                 **options,
             )
         weights = [
-            parameters.gather(self._lookup, self._suffix(i)) for i in range(self.num_layers * self.num_directions)
+            parameters.gather(current.get, self._suffix(i)) for i in range(self.num_layers * self.num_directions)
         ]
         if batch_sizes is not None:
             return run_stack(self.rule, input, batch_sizes.tolist(), state, weights, **options)
@@ -212,8 +216,18 @@ class RecurrentBase(Module):
         output = output.view(length, batch, -1)
         return (output.transpose(0, 1) if self.batch_first else output), final
 
-    def _lookup(self, name: str) -> Tensor | None:
-        return getattr(self, name, None)
+    def _parameters_for_this_pass(self) -> dict[str, Tensor]:
+        """Every parameter by name, with ``W_hh`` DropConnect-masked when training with weight_drop.
+
+        One mask per forward pass, shared by all time steps (Merity et al. 2017). The masked
+        matrices are new tensors passed to the kernel; the parameters themselves are untouched.
+        """
+        current = dict(self.named_parameters(recurse=False))
+        if self.weight_drop > 0 and self.training:
+            for name in self._flat_weights_names:
+                if name.startswith("weight_hh"):
+                    current[name] = drop_connect(current[name], self.weight_drop, True)
+        return current
 
     def _check_input(self, input: Tensor) -> None:
         name = type(self).__name__
@@ -265,9 +279,17 @@ class RecurrentBase(Module):
         for key in ("layer_norm", "peephole"):
             if getattr(self.rule, key, False):
                 text += f", {key}=True"
+        if self.weight_drop:
+            text += f", weight_drop={self.weight_drop}"
         if self.implementation != "auto":
             text += f", implementation={self.implementation!r}"
         return text
+
+
+def _check_weight_drop(weight_drop: float) -> float:
+    if isinstance(weight_drop, bool) or not isinstance(weight_drop, (int, float)) or not 0 <= weight_drop < 1:
+        raise ValueError(f"weight_drop must be a probability in [0, 1), got {weight_drop!r}")
+    return float(weight_drop)
 
 
 def _check_sizes(input_size, hidden_size, num_layers, proj_size, dropout, bias, batch_first) -> None:
@@ -300,6 +322,8 @@ class RNN(RecurrentBase):
         bias, batch_first, dropout, bidirectional, device, dtype: as in ``torch.nn.RNN``.
         layer_norm: normalise both projections (per-step path; keyword only).
         implementation: 'auto', 'fused' or 'per_step' (keyword only).
+        weight_drop: DropConnect probability on ``W_hh`` in training, one mask per forward
+            pass (AWD-LSTM's WeightDrop; keeps the fused kernel; keyword only).
 
     Shape:
         input ``(T, B, I)`` (``(B, T, I)`` if batch_first, ``(T, I)`` unbatched, or a
@@ -328,6 +352,7 @@ class RNN(RecurrentBase):
         *,
         layer_norm: bool = False,
         implementation: str = "auto",
+        weight_drop: float = 0.0,
     ) -> None:
         rule = RNNRule(nonlinearity, layer_norm=layer_norm)
         self.nonlinearity = nonlinearity
@@ -344,6 +369,7 @@ class RNN(RecurrentBase):
             0,
             implementation,
             dict(device=device, dtype=dtype),
+            weight_drop,
         )
 
 
@@ -355,6 +381,8 @@ class GRU(RecurrentBase):
         device, dtype: as in ``torch.nn.GRU``.
         layer_norm: normalise both projections (per-step path; keyword only).
         implementation: 'auto', 'fused' or 'per_step' (keyword only).
+        weight_drop: DropConnect probability on ``W_hh`` in training, one mask per forward
+            pass (AWD-LSTM's WeightDrop; keeps the fused kernel; keyword only).
 
     Shape:
         as :class:`RNN`.
@@ -380,6 +408,7 @@ class GRU(RecurrentBase):
         *,
         layer_norm: bool = False,
         implementation: str = "auto",
+        weight_drop: float = 0.0,
     ) -> None:
         super().__init__(
             "GRU",
@@ -394,6 +423,7 @@ class GRU(RecurrentBase):
             0,
             implementation,
             dict(device=device, dtype=dtype),
+            weight_drop,
         )
 
 
@@ -406,6 +436,8 @@ class LSTM(RecurrentBase):
         layer_norm: layer-normalised LSTM of Ba et al. 2016 (per-step path; keyword only).
         peephole: peephole connections of Gers & Schmidhuber 2000 (per-step path).
         implementation: 'auto', 'fused' or 'per_step' (keyword only).
+        weight_drop: DropConnect probability on ``W_hh`` in training, one mask per forward
+            pass (AWD-LSTM's WeightDrop; keeps the fused kernel; keyword only).
 
     Shape:
         input ``(T, B, I)`` (``(B, T, I)`` if batch_first, ``(T, I)`` unbatched, or a
@@ -435,6 +467,7 @@ class LSTM(RecurrentBase):
         layer_norm: bool = False,
         peephole: bool = False,
         implementation: str = "auto",
+        weight_drop: float = 0.0,
     ) -> None:
         rule = LSTMRule(layer_norm=layer_norm, peephole=peephole)
         super().__init__(
@@ -450,4 +483,5 @@ class LSTM(RecurrentBase):
             proj_size,
             implementation,
             dict(device=device, dtype=dtype),
+            weight_drop,
         )
