@@ -14,6 +14,7 @@ from torch.nn import Module
 from seqlab.errors import SeqlabError
 from seqlab.nn import parameters
 from seqlab.nn.rules import GRURule, LSTMRule, RecurrentRule, RNNRule
+from seqlab.nn.step_noise import Regularisation, StepNoise
 
 CELL_KERNELS = {
     ("RNNRule", "tanh"): _VF.rnn_tanh_cell,
@@ -33,7 +34,7 @@ class CellBase(Module):
         if implementation not in ("auto", "fused", "per_step"):
             raise ValueError(f"implementation must be 'auto', 'fused' or 'per_step', got {implementation!r}")
         if implementation == "fused" and not rule.is_plain:
-            raise ValueError("implementation='fused' cannot run layer_norm or peephole cells")
+            raise ValueError("implementation='fused' cannot run layer_norm, peephole or regularised cells")
         self.rule, self.input_size, self.hidden_size, self.bias = rule, input_size, hidden_size, bias
         self.implementation = implementation
         self.uses_fused_kernel = rule.is_plain and implementation != "per_step"
@@ -59,7 +60,8 @@ class CellBase(Module):
             result = kernel(input, hx, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
             return tuple(result) if len(state) == 2 else (result,)
         weights = parameters.gather(lambda name: getattr(self, name, None), "")
-        _, new_state = self.rule.step(self.rule.project_input(input, weights), state, weights)
+        noise = StepNoise(self.training)
+        _, new_state = self.rule.step(self.rule.project_input(input, weights), state, weights, noise)
         return new_state
 
     def _forward_state(self, input: Tensor, hx: tuple[Tensor, ...] | None) -> tuple[Tensor, ...]:
@@ -123,10 +125,11 @@ class RNNCell(CellBase):
         *,
         layer_norm: bool = False,
         implementation: str = "auto",
+        zoneout_hidden: float = 0.0,
     ) -> None:
         self.nonlinearity = nonlinearity
         super().__init__(
-            RNNRule(nonlinearity, layer_norm=layer_norm),
+            RNNRule(nonlinearity, layer_norm=layer_norm, regularisation=Regularisation(zoneout_hidden=zoneout_hidden)),
             input_size,
             hidden_size,
             bias,
@@ -160,9 +163,14 @@ class GRUCell(CellBase):
         *,
         layer_norm: bool = False,
         implementation: str = "auto",
+        recurrent_dropout: float = 0.0,
+        zoneout_hidden: float = 0.0,
     ) -> None:
         super().__init__(
-            GRURule(layer_norm=layer_norm),
+            GRURule(
+                layer_norm=layer_norm,
+                regularisation=Regularisation(recurrent_dropout=recurrent_dropout, zoneout_hidden=zoneout_hidden),
+            ),
             input_size,
             hidden_size,
             bias,
@@ -199,9 +207,18 @@ class LSTMCell(CellBase):
         layer_norm: bool = False,
         peephole: bool = False,
         implementation: str = "auto",
+        recurrent_dropout: float = 0.0,
+        zoneout_hidden: float = 0.0,
+        zoneout_cell: float = 0.0,
     ) -> None:
         super().__init__(
-            LSTMRule(layer_norm=layer_norm, peephole=peephole),
+            LSTMRule(
+                layer_norm=layer_norm,
+                peephole=peephole,
+                regularisation=Regularisation(
+                    recurrent_dropout=recurrent_dropout, zoneout_hidden=zoneout_hidden, zoneout_cell=zoneout_cell
+                ),
+            ),
             input_size,
             hidden_size,
             bias,

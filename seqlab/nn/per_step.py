@@ -32,6 +32,7 @@ from torch import Tensor
 
 from seqlab.nn.recurrent_product import track_weight_gradient
 from seqlab.nn.rules import LayerWeights, RecurrentRule, State
+from seqlab.nn.step_noise import StepNoise
 
 
 def run_direction(
@@ -41,6 +42,7 @@ def run_direction(
     state: State,
     weights: LayerWeights,
     reverse: bool,
+    training: bool = False,
 ) -> tuple[Tensor, State]:
     """Runs one layer in one direction over a packed, already projected input.
 
@@ -51,6 +53,7 @@ def run_direction(
         state: initial state, each tensor ``(B, ·)`` with B = ``batch_sizes[0]``.
         weights: this layer-direction's parameters.
         reverse: run from the last step to the first.
+        training: draw the rule's regularisation masks (else use expectations).
 
     Returns:
         ``(output (N, P) in packed order, final state with each tensor (B, ·))``; a
@@ -59,8 +62,9 @@ def run_direction(
     steps = xp.split(list(batch_sizes))
     h0, weight_hh, tape = track_weight_gradient(state[0], weights.weight_hh)
     state, weights = (h0, *state[1:]), replace(weights, weight_hh=weight_hh, tape=tape)
+    noise = StepNoise.draw(rule.regularisation, state[0], training)
     if reverse:
-        return _run_backward_in_time(rule, steps, batch_sizes, state, weights)
+        return _run_backward_in_time(rule, steps, batch_sizes, state, weights, noise)
     outputs = []
     finished: list[State] = []  # final states of ended sequences, latest-ended first
     running = state
@@ -68,7 +72,7 @@ def run_direction(
         if size < running[0].shape[0]:
             finished.append(tuple(s[size:] for s in running))
             running = tuple(s[:size] for s in running)
-        out, running = rule.step(xp_t, running, weights)
+        out, running = rule.step(xp_t, running, weights, noise)
         outputs.append(out)
     if finished:
         pieces = [running, *reversed(finished)]  # rows 0.., then the earlier-ended rows
@@ -82,6 +86,7 @@ def _run_backward_in_time(
     batch_sizes: Sequence[int],
     state: State,
     weights: LayerWeights,
+    noise: StepNoise,
 ) -> tuple[Tensor, State]:
     """The reverse direction of :func:`run_direction`."""
     outputs: list[Tensor] = [None] * len(steps)  # type: ignore[list-item]
@@ -90,7 +95,7 @@ def _run_backward_in_time(
         size, have = batch_sizes[t], running[0].shape[0]
         if size > have:  # sequences whose last step is t join here, from their initial state
             running = tuple(torch.cat((r, s[have:size])) for r, s in zip(running, state))
-        outputs[t], running = rule.step(steps[t], running, weights)
+        outputs[t], running = rule.step(steps[t], running, weights, noise)
     return torch.cat(outputs), running
 
 
@@ -127,7 +132,7 @@ def run_stack(
             index = layer * num_directions + direction
             xp = rule.project_input(layer_input, weights[index])
             state = tuple(s[index] for s in initial)
-            out, final = run_direction(rule, xp, batch_sizes, state, weights[index], direction == 1)
+            out, final = run_direction(rule, xp, batch_sizes, state, weights[index], direction == 1, training)
             outputs.append(out)
             finals.append(final)
         layer_input = outputs[0] if num_directions == 1 else torch.cat(outputs, 1)

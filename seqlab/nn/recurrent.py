@@ -34,6 +34,7 @@ from seqlab.nn.dropout import drop_connect
 from seqlab.nn.fused import run_fused
 from seqlab.nn.per_step import run_stack
 from seqlab.nn.rules import GRURule, LSTMRule, RecurrentRule, RNNRule, State
+from seqlab.nn.step_noise import Regularisation
 
 IMPLEMENTATIONS = ("auto", "fused", "per_step")
 
@@ -68,7 +69,7 @@ class RecurrentBase(Module):
         if implementation not in IMPLEMENTATIONS:
             raise ValueError(f"implementation must be one of {IMPLEMENTATIONS}, got {implementation!r}")
         if implementation == "fused" and not rule.is_plain:
-            raise ValueError("implementation='fused' cannot run layer_norm or peephole cells")
+            raise ValueError("implementation='fused' cannot run layer_norm, peephole or regularised cells")
         self.mode, self.rule = mode, rule
         self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
         self.bias, self.batch_first, self.dropout = bias, batch_first, float(dropout)
@@ -281,6 +282,9 @@ class RecurrentBase(Module):
                 text += f", {key}=True"
         if self.weight_drop:
             text += f", weight_drop={self.weight_drop}"
+        for key, value in vars(self.rule.regularisation).items():
+            if value:
+                text += f", {key}={value}"
         if self.implementation != "auto":
             text += f", implementation={self.implementation!r}"
         return text
@@ -324,6 +328,8 @@ class RNN(RecurrentBase):
         implementation: 'auto', 'fused' or 'per_step' (keyword only).
         weight_drop: DropConnect probability on ``W_hh`` in training, one mask per forward
             pass (AWD-LSTM's WeightDrop; keeps the fused kernel; keyword only).
+        state_dropout, recurrent_dropout, zoneout_hidden, zoneout_cell: regularisation inside
+            the step, see :mod:`seqlab.nn.step_noise` (per-step path; keyword only).
 
     Shape:
         input ``(T, B, I)`` (``(B, T, I)`` if batch_first, ``(T, I)`` unbatched, or a
@@ -353,8 +359,11 @@ class RNN(RecurrentBase):
         layer_norm: bool = False,
         implementation: str = "auto",
         weight_drop: float = 0.0,
+        state_dropout: float = 0.0,
+        zoneout_hidden: float = 0.0,
     ) -> None:
-        rule = RNNRule(nonlinearity, layer_norm=layer_norm)
+        regularisation = Regularisation(state_dropout=state_dropout, zoneout_hidden=zoneout_hidden)
+        rule = RNNRule(nonlinearity, layer_norm=layer_norm, regularisation=regularisation)
         self.nonlinearity = nonlinearity
         super().__init__(
             "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU",
@@ -383,6 +392,8 @@ class GRU(RecurrentBase):
         implementation: 'auto', 'fused' or 'per_step' (keyword only).
         weight_drop: DropConnect probability on ``W_hh`` in training, one mask per forward
             pass (AWD-LSTM's WeightDrop; keeps the fused kernel; keyword only).
+        state_dropout, recurrent_dropout, zoneout_hidden, zoneout_cell: regularisation inside
+            the step, see :mod:`seqlab.nn.step_noise` (per-step path; keyword only).
 
     Shape:
         as :class:`RNN`.
@@ -409,10 +420,15 @@ class GRU(RecurrentBase):
         layer_norm: bool = False,
         implementation: str = "auto",
         weight_drop: float = 0.0,
+        state_dropout: float = 0.0,
+        recurrent_dropout: float = 0.0,
+        zoneout_hidden: float = 0.0,
     ) -> None:
         super().__init__(
             "GRU",
-            GRURule(layer_norm=layer_norm),
+            GRURule(
+                layer_norm=layer_norm, regularisation=Regularisation(state_dropout, recurrent_dropout, zoneout_hidden)
+            ),
             input_size,
             hidden_size,
             num_layers,
@@ -438,6 +454,8 @@ class LSTM(RecurrentBase):
         implementation: 'auto', 'fused' or 'per_step' (keyword only).
         weight_drop: DropConnect probability on ``W_hh`` in training, one mask per forward
             pass (AWD-LSTM's WeightDrop; keeps the fused kernel; keyword only).
+        state_dropout, recurrent_dropout, zoneout_hidden, zoneout_cell: regularisation inside
+            the step, see :mod:`seqlab.nn.step_noise` (per-step path; keyword only).
 
     Shape:
         input ``(T, B, I)`` (``(B, T, I)`` if batch_first, ``(T, I)`` unbatched, or a
@@ -468,8 +486,13 @@ class LSTM(RecurrentBase):
         peephole: bool = False,
         implementation: str = "auto",
         weight_drop: float = 0.0,
+        state_dropout: float = 0.0,
+        recurrent_dropout: float = 0.0,
+        zoneout_hidden: float = 0.0,
+        zoneout_cell: float = 0.0,
     ) -> None:
-        rule = LSTMRule(layer_norm=layer_norm, peephole=peephole)
+        regularisation = Regularisation(state_dropout, recurrent_dropout, zoneout_hidden, zoneout_cell)
+        rule = LSTMRule(layer_norm=layer_norm, peephole=peephole, regularisation=regularisation)
         super().__init__(
             "LSTM",
             rule,

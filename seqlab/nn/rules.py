@@ -26,6 +26,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from seqlab.nn.recurrent_product import Tape, recurrent_product
+from seqlab.nn.step_noise import NO_REGULARISATION, Regularisation, StepNoise, drop_update, zoneout
 
 State = tuple[Tensor, ...]
 
@@ -74,18 +75,26 @@ class RecurrentRule(ABC):
         num_gates: G, the number of gate blocks stacked in ``weight_ih``/``weight_hh``.
         state_size: number of tensors in the recurrent state (2 for LSTM: h and c).
         layer_norm: normalise the input and recurrent projections (Ba et al. 2016).
+        regularisation: dropout probabilities applied inside the step
+            (:mod:`seqlab.nn.step_noise`).
     """
 
     num_gates = 1
     state_size = 1
+    # Regularisation fields that make no sense for this cell kind.
+    unsupported: tuple[str, ...] = ()
 
-    def __init__(self, *, layer_norm: bool = False) -> None:
+    def __init__(self, *, layer_norm: bool = False, regularisation: Regularisation = NO_REGULARISATION) -> None:
+        for name in self.unsupported:
+            if getattr(regularisation, name):
+                raise ValueError(f"{type(self).__name__[:-4]} cells have no {name}")
         self.layer_norm = layer_norm
+        self.regularisation = regularisation
 
     @property
     def is_plain(self) -> bool:
         """Whether the rule is exactly torch's cell, so the fused kernel computes it."""
-        return not self.layer_norm
+        return not (self.layer_norm or self.regularisation.active)
 
     def project_input(self, x: Tensor, w: LayerWeights) -> Tensor:
         """Input projection of all steps: ``(N, I) -> (N, G*H)``.
@@ -99,29 +108,43 @@ class RecurrentRule(ABC):
         bias = None if w.bias_ih is None else w.bias_ih + w.bias_hh
         return _linear(x, w.weight_ih, bias)
 
-    def gate_preactivations(self, xp_t: Tensor, h: Tensor, w: LayerWeights) -> Tensor:
+    def gate_preactivations(self, xp_t: Tensor, h: Tensor, w: LayerWeights, noise: StepNoise | None) -> Tensor:
         """``xp_t + W_hh h`` (normalised if layer norm is on): ``(B, G*H)``."""
+        h = h if noise is None else noise.mask_state(h)
         if self.layer_norm:
             return xp_t + _normalise(recurrent_product(h, w.weight_hh, None, w.tape), w.ln_gain_hh)
         return recurrent_product(h, w.weight_hh, xp_t, w.tape)
 
     @abstractmethod
-    def step(self, xp_t: Tensor, state: State, w: LayerWeights) -> tuple[Tensor, State]:
-        """One time step: returns the output ``(B, P)`` and the new state."""
+    def step(self, xp_t: Tensor, state: State, w: LayerWeights, noise: StepNoise | None = None) -> tuple[Tensor, State]:
+        """One time step: returns the output ``(B, P)`` and the new state.
+
+        ``noise`` carries the training flag and per-sequence masks of the regularisation;
+        None means evaluation.
+        """
 
 
 class RNNRule(RecurrentRule):
     """Elman RNN: ``h' = act(W_ih x + b_ih + W_hh h + b_hh)`` with act = tanh or relu."""
 
-    def __init__(self, nonlinearity: str = "tanh", *, layer_norm: bool = False) -> None:
-        super().__init__(layer_norm=layer_norm)
+    unsupported = ("recurrent_dropout", "zoneout_cell")
+
+    def __init__(
+        self,
+        nonlinearity: str = "tanh",
+        *,
+        layer_norm: bool = False,
+        regularisation: Regularisation = NO_REGULARISATION,
+    ) -> None:
+        super().__init__(layer_norm=layer_norm, regularisation=regularisation)
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
         self.nonlinearity = nonlinearity
 
-    def step(self, xp_t: Tensor, state: State, w: LayerWeights) -> tuple[Tensor, State]:
-        pre = self.gate_preactivations(xp_t, state[0], w)
+    def step(self, xp_t: Tensor, state: State, w: LayerWeights, noise: StepNoise | None = None) -> tuple[Tensor, State]:
+        pre = self.gate_preactivations(xp_t, state[0], w, noise)
         h = torch.tanh(pre) if self.nonlinearity == "tanh" else torch.relu(pre)
+        h = zoneout(state[0], h, self.regularisation.zoneout_hidden, noise)
         return h, (h,)
 
 
@@ -138,6 +161,7 @@ class GRURule(RecurrentRule):
     """
 
     num_gates = 3
+    unsupported = ("zoneout_cell",)
 
     def project_input(self, x: Tensor, w: LayerWeights) -> Tensor:
         # b_hn sits inside r ⊙ (...), so the recurrent bias cannot be folded in here.
@@ -146,19 +170,22 @@ class GRURule(RecurrentRule):
             return xp if w.bias_ih is None else xp + w.bias_ih
         return _linear(x, w.weight_ih, w.bias_ih)
 
-    def step(self, xp_t: Tensor, state: State, w: LayerWeights) -> tuple[Tensor, State]:
+    def step(self, xp_t: Tensor, state: State, w: LayerWeights, noise: StepNoise | None = None) -> tuple[Tensor, State]:
         h = state[0]
+        h_seen = h if noise is None else noise.mask_state(h)
         if self.layer_norm:
-            hp = _normalise(recurrent_product(h, w.weight_hh, None, w.tape), w.ln_gain_hh)
+            hp = _normalise(recurrent_product(h_seen, w.weight_hh, None, w.tape), w.ln_gain_hh)
             hp = hp if w.bias_hh is None else hp + w.bias_hh
         else:
-            hp = recurrent_product(h, w.weight_hh, w.bias_hh, w.tape)
+            hp = recurrent_product(h_seen, w.weight_hh, w.bias_hh, w.tape)
         x_r, x_z, x_n = xp_t.chunk(3, 1)
         h_r, h_z, h_n = hp.chunk(3, 1)
         r = torch.sigmoid(x_r + h_r)
         z = torch.sigmoid(x_z + h_z)
         n = torch.tanh(torch.addcmul(x_n, r, h_n))
+        n = drop_update(n, self.regularisation.recurrent_dropout, noise)
         h_new = torch.lerp(n, h, z)  # (1 - z) n + z h
+        h_new = zoneout(h, h_new, self.regularisation.zoneout_hidden, noise)
         return h_new, (h_new,)
 
 
@@ -182,26 +209,31 @@ class LSTMRule(RecurrentRule):
     num_gates = 4
     state_size = 2
 
-    def __init__(self, *, layer_norm: bool = False, peephole: bool = False) -> None:
-        super().__init__(layer_norm=layer_norm)
+    def __init__(
+        self, *, layer_norm: bool = False, peephole: bool = False, regularisation: Regularisation = NO_REGULARISATION
+    ) -> None:
+        super().__init__(layer_norm=layer_norm, regularisation=regularisation)
         self.peephole = peephole
 
     @property
     def is_plain(self) -> bool:
-        return not (self.layer_norm or self.peephole)
+        return super().is_plain and not self.peephole
 
-    def step(self, xp_t: Tensor, state: State, w: LayerWeights) -> tuple[Tensor, State]:
+    def step(self, xp_t: Tensor, state: State, w: LayerWeights, noise: StepNoise | None = None) -> tuple[Tensor, State]:
         h, c = state
-        gates = self.gate_preactivations(xp_t, h, w)
+        gates = self.gate_preactivations(xp_t, h, w, noise)
         i, f, g, o = gates.chunk(4, 1)
         if self.peephole:
             i = i + w.peephole_i * c
             f = f + w.peephole_f * c
-        c_new = torch.addcmul(torch.sigmoid(f) * c, torch.sigmoid(i), torch.tanh(g))
+        update = drop_update(torch.tanh(g), self.regularisation.recurrent_dropout, noise)
+        c_new = torch.addcmul(torch.sigmoid(f) * c, torch.sigmoid(i), update)
+        c_new = zoneout(c, c_new, self.regularisation.zoneout_cell, noise)
         if self.peephole:
             o = o + w.peephole_o * c_new
         cell_out = _normalise(c_new, w.ln_gain_cell, w.ln_bias_cell) if self.layer_norm else c_new
         h_new = torch.sigmoid(o) * torch.tanh(cell_out)
         if w.weight_hr is not None:
             h_new = h_new @ w.weight_hr.t()
+        h_new = zoneout(h, h_new, self.regularisation.zoneout_hidden, noise)
         return h_new, (h_new, c_new)
