@@ -1,24 +1,36 @@
 """Vocabularies, corpora and batching for sequence models."""
 
-from seqlab.data.batching import batchify, get_window, num_windows
+from seqlab.data.batching import batchify, get_window, num_windows, window_at
 from seqlab.data.corpus import (
     Corpus,
-    load_corpus,
+    CorpusFiles,
+    CorpusSplits,
+    find_corpus_files,
+    load_corpus_splits,
     load_stdlib_corpus,
     read_text_file,
     split_train_valid,
 )
-from seqlab.data.vocab import UNK_TOKEN, CharVocab
+from seqlab.data.vocab import EOS_TOKEN, UNK_TOKEN, VOCAB_CLASSES, CharVocab, Vocab, WordVocab, vocab_from_json
 
 __all__ = [
+    "EOS_TOKEN",
     "UNK_TOKEN",
+    "VOCAB_CLASSES",
     "CharVocab",
     "Corpus",
+    "CorpusFiles",
+    "CorpusSplits",
+    "Vocab",
+    "WordVocab",
     "batchify",
+    "find_corpus_files",
     "get_window",
-    "load_corpus",
+    "load_corpus_splits",
     "load_stdlib_corpus",
     "num_windows",
     "read_text_file",
     "split_train_valid",
+    "vocab_from_json",
+    "window_at",
 ]

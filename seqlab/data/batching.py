@@ -83,10 +83,27 @@ def get_window(streams: torch.Tensor, index: int, bptt: int) -> tuple[torch.Tens
     Returns:
         ``(inputs, targets)``, views of ``streams``.
     """
-    start = index * bptt
-    length = min(bptt, streams.size(0) - 1 - start)
-    if index < 0 or length < 1:
+    if index < 0 or index * bptt >= streams.size(0) - 1:
         raise IndexError(f"window {index} is out of range for {num_windows(streams, bptt)} windows")
+    return window_at(streams, index * bptt, bptt)
+
+
+def window_at(streams: torch.Tensor, start: int, length: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The window of ``streams`` whose inputs start at row ``start``, at most ``length`` rows long.
+
+    Windows of varying length (AWD-LSTM's variable BPTT) are cut with this: the next
+    window starts at ``start + L``. The window is shorter than ``length`` at the end.
+
+    Shape:
+        - streams: ``(T, B)``
+        - inputs, targets: ``(L, B)`` with ``L = min(length, T - 1 - start)``
+
+    Returns:
+        ``(inputs, targets)``, views of ``streams``: targets are the inputs shifted by one row.
+    """
+    length = min(length, streams.size(0) - 1 - start)
+    if start < 0 or length < 1:
+        raise IndexError(f"no window starts at row {start} of {streams.size(0)}-row streams")
     inputs = streams[start : start + length]  # (L, B)
     targets = streams[start + 1 : start + 1 + length]  # (L, B)
     return inputs, targets

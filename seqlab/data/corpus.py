@@ -8,6 +8,7 @@ Python. Files are read in sorted order, which makes the corpus the same on every
 from __future__ import annotations
 
 import os
+import re
 import sys
 import sysconfig
 from dataclasses import dataclass
@@ -98,23 +99,103 @@ def load_stdlib_corpus(max_chars: int, root: str | Path | None = None) -> Corpus
     return Corpus(text="".join(texts), source=source)
 
 
-def load_corpus(path: str | Path | None, *, stdlib_max_chars: int) -> Corpus:
-    """The corpus in ``path``, or the standard library corpus when ``path`` is None."""
+@dataclass(frozen=True)
+class CorpusFiles:
+    """The files of a corpus: training text, and held-out text when the corpus has it."""
+
+    train: Path
+    valid: Path | None  # None: the tail of the training file is held out
+    test: Path | None
+
+
+# A corpus directory's parts: train.txt, valid.txt, test.txt (WikiText-2 as distributed by
+# pytorch/examples), also with a prefix (ptb.train.txt) or WikiText's .tokens extension.
+_SPLIT_NAMES = {split: re.compile(rf"^(?:.*[._-])?{split}\.(?:txt|tokens)$") for split in ("train", "valid", "test")}
+
+
+def find_corpus_files(path: str | Path) -> CorpusFiles:
+    """The training, validation and test files of a corpus file or directory.
+
+    A file is training text alone. A directory holds ``train.txt``, ``valid.txt`` and
+    optionally ``test.txt`` (or ``NAME.train.txt`` and so on, or WikiText's ``.tokens``);
+    a directory without such names but with exactly one ``.txt`` file (tiny-shakespeare's
+    ``input.txt``) is that file.
+
+    Raises:
+        SeqlabError: the path is missing, or the directory's files do not fit these rules.
+    """
+    path = Path(path)
+    if path.is_file():
+        return CorpusFiles(train=path, valid=None, test=None)
+    if not path.is_dir():
+        raise SeqlabError(f"{path}: no such file or directory")
+    files = sorted(child for child in path.iterdir() if child.is_file())
+    found: dict[str, Path | None] = {}
+    for split, pattern in _SPLIT_NAMES.items():
+        matches = [file for file in files if pattern.match(file.name)]
+        if len(matches) > 1:
+            raise SeqlabError(f"{path}: more than one {split} file: {', '.join(file.name for file in matches)}")
+        found[split] = matches[0] if matches else None
+    if found["train"] is None:
+        texts = [file for file in files if file.suffix == ".txt"]
+        if len(texts) == 1 and found["valid"] is None:
+            return CorpusFiles(train=texts[0], valid=None, test=None)
+        names = ", ".join(file.name for file in files) or "no files"
+        raise SeqlabError(
+            f"{path}: not a corpus directory: expected train.txt and valid.txt (optionally test.txt), "
+            f"or a single .txt file; found {names}"
+        )
+    return CorpusFiles(**found)
+
+
+@dataclass(frozen=True)
+class CorpusSplits:
+    """A corpus's texts, ready to encode: training, held-out, and test when there is one."""
+
+    train: str
+    valid: str
+    test: str | None
+    source: str  # where the text came from, for messages
+
+
+def load_corpus_splits(path: str | Path | None, *, valid_fraction: float, stdlib_max_chars: int) -> CorpusSplits:
+    """The training, held-out and test texts of ``path`` (see :func:`find_corpus_files`).
+
+    Without a validation file, the last ``valid_fraction`` of the training text is held
+    out (:func:`split_train_valid`); ``path=None`` is the standard-library corpus.
+    """
     if path is None:
-        return load_stdlib_corpus(stdlib_max_chars)
-    return Corpus(text=read_text_file(path), source=str(path))
+        corpus = load_stdlib_corpus(stdlib_max_chars)
+        train, valid = split_train_valid(corpus.text, valid_fraction)
+        return CorpusSplits(train, valid, None, corpus.source)
+    files = find_corpus_files(path)
+    train = read_text_file(files.train)
+    test = None if files.test is None else read_text_file(files.test)
+    if files.valid is None:
+        train, valid = split_train_valid(train, valid_fraction)
+        source = f"{files.train} (last {valid_fraction:.0%} held out)"
+    else:
+        valid = read_text_file(files.valid)
+        source = f"{files.train}, {files.valid.name}" + ("" if files.test is None else f", {files.test.name}")
+    return CorpusSplits(train, valid, test, source)
 
 
 def split_train_valid(text: str, valid_fraction: float) -> tuple[str, str]:
     """Split ``text`` into training text and the held-out last ``valid_fraction`` of it.
 
     The held-out part is the end of the text rather than a random sample, so no
-    validation character was seen in training as part of the same passage.
+    validation character was seen in training as part of the same passage. It starts at
+    the beginning of the line the cut falls in (unless that would more than double it),
+    so no word is cut in two.
 
     Returns:
         ``(train, valid)``, which concatenate back to ``text``.
     """
     if not 0.0 < valid_fraction < 1.0:
         raise SeqlabError(f"valid_fraction must be between 0 and 1, got {valid_fraction}")
-    cut = len(text) - max(1, round(len(text) * valid_fraction))
+    held_out = max(1, round(len(text) * valid_fraction))
+    cut = len(text) - held_out
+    line_start = text.rfind("\n", 0, cut) + 1
+    if line_start > 0 and cut - line_start < held_out:  # at most doubles the held-out part
+        cut = line_start
     return text[:cut], text[cut:]

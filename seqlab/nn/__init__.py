@@ -2,7 +2,7 @@
 
 Layers: :class:`RNN`, :class:`GRU`, :class:`LSTM` (``weight_drop=p`` for DropConnect on
 ``W_hh``). Cells: :class:`RNNCell`, :class:`GRUCell`, :class:`LSTMCell`. Regularisers:
-:class:`LockedDropout`, :func:`embedding_dropout`, :func:`drop_connect`, and the AR/TAR
+:class:`LockedDropout` (:func:`locked_dropout`), :func:`embedding_dropout`, :func:`drop_connect`, and the AR/TAR
 penalties :func:`activation_penalty`, :func:`temporal_activation_penalty`. Helpers:
 :mod:`seqlab.nn.init` (initialisation schemes) and :func:`clip_grad_norm_` / :func:`clip_grad_value_`.
 """
@@ -11,7 +11,7 @@ from seqlab.nn import init
 from seqlab.nn.activation_penalties import activation_penalty, temporal_activation_penalty
 from seqlab.nn.cells import GRUCell, LSTMCell, RNNCell
 from seqlab.nn.clip import clip_grad_norm_, clip_grad_value_
-from seqlab.nn.dropout import LockedDropout, drop_connect, embedding_dropout
+from seqlab.nn.dropout import LockedDropout, drop_connect, embedding_dropout, locked_dropout
 from seqlab.nn.recurrent import GRU, LSTM, RNN
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "GRUCell",
     "LSTMCell",
     "LockedDropout",
+    "locked_dropout",
     "embedding_dropout",
     "drop_connect",
     "activation_penalty",

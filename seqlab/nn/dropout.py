@@ -56,17 +56,26 @@ class LockedDropout(Module):
         self.batch_first = batch_first
 
     def forward(self, x: Tensor) -> Tensor:
-        if not self.training or self.p == 0:
-            return x
-        if x.dim() != 3:
-            raise SeqlabError(f"LockedDropout: expected a 3-D (time, batch, features) input, got {x.dim()}-D")
-        time_dim = 1 if self.batch_first else 0
-        shape = list(x.shape)
-        shape[time_dim] = 1  # one mask, broadcast over every step
-        return x * _keep_mask(tuple(shape), self.p, x)
+        return locked_dropout(x, self.p, self.training, batch_first=self.batch_first)
 
     def extra_repr(self) -> str:
         return f"p={self.p}" + (", batch_first=True" if self.batch_first else "")
+
+
+def locked_dropout(x: Tensor, p: float, training: bool, *, batch_first: bool = False) -> Tensor:
+    """The function behind :class:`LockedDropout`: one mask per sequence, shared over time.
+
+    Shape:
+        x ``(T, B, H)`` (``(B, T, H)`` if batch_first); output the same.
+    """
+    p = _check_probability(p)
+    if not training or p == 0:
+        return x
+    if x.dim() != 3:
+        raise SeqlabError(f"LockedDropout: expected a 3-D (time, batch, features) input, got {x.dim()}-D")
+    shape = list(x.shape)
+    shape[1 if batch_first else 0] = 1  # one mask, broadcast over every step
+    return x * _keep_mask(tuple(shape), p, x)
 
 
 def embedding_dropout(embedding: Embedding, tokens: Tensor, p: float, training: bool) -> Tensor:

@@ -2,19 +2,22 @@
 
 A checkpoint directory holds::
 
-    model.safetensors           the weights
+    model.safetensors           the weights (the averaged ones once ASGD averages)
     config.json                 the resolved model, data and training configs
-    vocab.json                  the vocabulary (a frozen artefact, see CharVocab)
+    vocab.json                  the vocabulary (a frozen artefact, see seqlab.data.vocab)
     training_state.safetensors  optimiser state, RNG states, the carried model state,
-                                and (in its JSON metadata) the step/epoch counters
+                                the weight averages and the raw weights when averaging,
+                                and (in its JSON metadata) the counters and metrics history
+    ...                         any further files the caller adds (metrics log, plots)
 
-The last file is needed only to resume training; the first three are the trained model.
+The training state is needed only to resume training; the first three are the trained model.
 Everything is written into a temporary directory next to the target, flushed to disk, and
 then renamed into place, so a crash leaves either the old checkpoint or the new one.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -29,8 +32,9 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_model, save_file, save_model
 from torch import nn
 
-from seqlab.data.vocab import CharVocab
+from seqlab.data.vocab import Vocab
 from seqlab.errors import SeqlabError
+from seqlab.training.loop import TrainingRun
 from seqlab.training.rng import capture_rng_states, restore_rng_states
 from seqlab.training.state import TrainingState
 
@@ -46,22 +50,20 @@ def save_checkpoint(
     *,
     model: nn.Module,
     config: dict[str, Any],
-    vocab: CharVocab,
-    optimizer: torch.optim.Optimizer | None = None,
-    state: TrainingState | None = None,
-    carry: Any = None,
+    vocab: Vocab,
+    run: TrainingRun | None = None,
+    extra_files: dict[str, str | bytes] | None = None,
 ) -> Path:
     """Write a checkpoint to ``directory`` atomically, replacing any checkpoint there.
 
     Args:
         directory: the checkpoint directory; its parent is created if needed.
-        model: its ``state_dict`` is saved (tied weights once).
+        model: its ``state_dict`` is saved (tied weights once); the averaged weights when
+            ``run`` averages.
         config: the resolved configuration, JSON-ready.
         vocab: the vocabulary the model was trained with.
-        optimizer: with ``state``, saved so training can resume.
-        state: the run's counters, with ``optimizer``.
-        carry: the model state carried into the next window: None, a tensor, or a tuple
-            of tensors.
+        run: the training run of ``model``, saved so training can resume.
+        extra_files: more files to write into the checkpoint, by name (text or bytes).
 
     Returns:
         The checkpoint directory.
@@ -75,11 +77,16 @@ def save_checkpoint(
     directory.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.tmp-", dir=directory.parent))
     try:
-        save_model(model, str(staging / WEIGHTS_FILE))
+        averager = run.averager if run is not None else None
+        with averager.applied() if averager is not None else contextlib.nullcontext():
+            save_model(model, str(staging / WEIGHTS_FILE))
         _write_json(staging / CONFIG_FILE, config)
         vocab.save(staging / VOCAB_FILE)
-        if optimizer is not None and state is not None:
-            _save_training_state(staging / TRAINING_STATE_FILE, optimizer, state, carry)
+        if run is not None:
+            _save_training_state(staging / TRAINING_STATE_FILE, run)
+        for name, content in (extra_files or {}).items():
+            path = staging / name
+            path.write_bytes(content) if isinstance(content, bytes) else path.write_text(content, encoding="utf-8")
         _make_permissions_ordinary(staging)
         for path in staging.iterdir():
             _fsync(path)
@@ -119,9 +126,9 @@ def read_config(directory: str | Path) -> dict[str, Any]:
     return config
 
 
-def read_vocab(directory: str | Path) -> CharVocab:
-    """The vocabulary saved in a checkpoint's ``vocab.json``."""
-    return CharVocab.load(require_checkpoint(directory) / VOCAB_FILE)
+def read_vocab(directory: str | Path) -> Vocab:
+    """The vocabulary saved in a checkpoint's ``vocab.json``, of whichever kind it is."""
+    return Vocab.load(require_checkpoint(directory) / VOCAB_FILE)
 
 
 def load_weights(model: nn.Module, directory: str | Path, device: str | torch.device) -> None:
@@ -139,48 +146,61 @@ def load_weights(model: nn.Module, directory: str | Path, device: str | torch.de
     model.to(device)
 
 
-def restore_training_state(
-    directory: str | Path, optimizer: torch.optim.Optimizer, device: str | torch.device
-) -> tuple[TrainingState, Any]:
-    """Restore the optimiser and the RNGs from a checkpoint; return its counters and carry.
+def restore_training_state(directory: str | Path, run: TrainingRun, device: str | torch.device) -> None:
+    """Restore a run from a checkpoint into ``run``, whose model already holds the saved weights.
 
-    The optimiser state is loaded through the CPU and moved by ``load_state_dict`` to its
-    parameters' device. The carry is put on ``device``.
-
-    Returns:
-        ``(state, carry)`` to pass to :func:`~seqlab.training.loop.train`.
+    Restores the optimiser, the RNGs, the counters, the carried state (put on ``device``)
+    and, when the run was averaging, the raw weights and their running averages. The
+    optimiser state is loaded through the CPU and moved by ``load_state_dict`` to its
+    parameters' device.
     """
     path = require_checkpoint(directory, for_resume=True) / TRAINING_STATE_FILE
     try:
         with safe_open(str(path), framework="pt", device="cpu") as file:
             metadata = json.loads(file.metadata()["json"])
             tensors = {key: file.get_tensor(key) for key in file.keys()}
-        optimizer.load_state_dict(_optimizer_state_dict(tensors, metadata["optimizer"]))
+        run.optimizer.load_state_dict(_optimizer_state_dict(tensors, metadata["optimizer"]))
         restore_rng_states(_with_prefix(tensors, "rng."), metadata["rng"])
-        state = TrainingState(**metadata["state"])
+        run.state = TrainingState(**metadata["state"])
+        averaging = metadata["averaging"]
+        if averaging["count"]:
+            _restore_averaging(run, tensors, averaging["count"])
     except (SafetensorError, ValueError, KeyError, TypeError) as error:
         raise SeqlabError(f"{path}: unreadable or mismatched training state: {error}") from None
-    carry = _unflatten_carry(_with_prefix(tensors, "carry."), metadata["carry"], device)
-    return state, carry
+    run.carry = _unflatten_carry(_with_prefix(tensors, "carry."), metadata["carry"], device)
 
 
-def _save_training_state(path: Path, optimizer: torch.optim.Optimizer, state: TrainingState, carry: Any) -> None:
-    optimizer_tensors, optimizer_json = _flatten_optimizer(optimizer.state_dict())
+def _save_training_state(path: Path, run: TrainingRun) -> None:
+    optimizer_tensors, optimizer_json = _flatten_optimizer(run.optimizer.state_dict())
     rng_tensors, rng_json = capture_rng_states()
-    carry_tensors, carry_kind = _flatten_carry(carry)
+    carry_tensors, carry_structure = _flatten_carry(run.carry)
     tensors = {
         **{f"optimizer.{key}": value for key, value in optimizer_tensors.items()},
         **{f"rng.{key}": value for key, value in rng_tensors.items()},
         **{f"carry.{key}": value for key, value in carry_tensors.items()},
     }
+    if run.averager.active:
+        for (name, parameter), average in zip(run.model.named_parameters(), run.averager.averages, strict=True):
+            tensors[f"raw.{name}"] = parameter
+            tensors[f"average.{name}"] = average
     metadata = {
-        "state": dataclasses.asdict(state),
+        "state": dataclasses.asdict(run.state),
         "optimizer": optimizer_json,
         "rng": rng_json,
-        "carry": carry_kind,
+        "carry": carry_structure,
+        "averaging": {"count": run.averager.count},
     }
     tensors = {key: value.detach().cpu().contiguous() for key, value in tensors.items()}
     save_file(tensors, str(path), metadata={"json": json.dumps(metadata)})
+
+
+@torch.no_grad()
+def _restore_averaging(run: TrainingRun, tensors: dict[str, torch.Tensor], count: int) -> None:
+    """Put the raw weights back into the model and the averages into the averager."""
+    names = [name for name, _ in run.model.named_parameters()]
+    for name, parameter in run.model.named_parameters():
+        parameter.copy_(tensors[f"raw.{name}"])
+    run.averager.load([tensors[f"average.{name}"] for name in names], count)
 
 
 def _flatten_optimizer(state_dict: dict) -> tuple[dict[str, torch.Tensor], dict]:
@@ -211,21 +231,35 @@ def _optimizer_state_dict(tensors: dict[str, torch.Tensor], saved: dict) -> dict
     return {"state": state, "param_groups": groups}
 
 
-def _flatten_carry(carry: Any) -> tuple[dict[str, torch.Tensor], str]:
-    if carry is None:
-        return {}, "none"
-    if isinstance(carry, torch.Tensor):
-        return {"0": carry}, "tensor"
-    if isinstance(carry, (tuple, list)) and all(isinstance(part, torch.Tensor) for part in carry):
-        return {str(index): part for index, part in enumerate(carry)}, "tuple"
-    raise TypeError(f"cannot checkpoint a carried state of type {type(carry).__name__}")
+def _flatten_carry(carry: Any) -> tuple[dict[str, torch.Tensor], Any]:
+    """The tensors of a carried state, numbered, and its structure as JSON.
+
+    The structure is ``null`` for None, the tensor's number for a tensor, and a list of
+    structures for a tuple or list, so nested states (a tuple per layer) round-trip.
+    """
+    tensors: dict[str, torch.Tensor] = {}
+
+    def structure(part: Any) -> Any:
+        if part is None:
+            return None
+        if isinstance(part, torch.Tensor):
+            tensors[str(len(tensors))] = part
+            return len(tensors) - 1
+        if isinstance(part, (tuple, list)):
+            return {"tuple" if isinstance(part, tuple) else "list": [structure(item) for item in part]}
+        raise TypeError(f"cannot checkpoint a carried state of type {type(part).__name__}")
+
+    return tensors, structure(carry)
 
 
-def _unflatten_carry(tensors: dict[str, torch.Tensor], kind: str, device: Any) -> Any:
-    parts = [tensors[str(index)].to(device) for index in range(len(tensors))]
-    if kind == "none":
+def _unflatten_carry(tensors: dict[str, torch.Tensor], structure: Any, device: Any) -> Any:
+    if structure is None:
         return None
-    return parts[0] if kind == "tensor" else tuple(parts)
+    if isinstance(structure, int):
+        return tensors[str(structure)].to(device)
+    ((kind, items),) = structure.items()
+    parts = [_unflatten_carry(tensors, item, device) for item in items]
+    return tuple(parts) if kind == "tuple" else parts
 
 
 def _with_prefix(tensors: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass
 
 import torch
@@ -15,41 +16,52 @@ from seqlab.data.batching import get_window, num_windows
 class Evaluation:
     """The mean next-token loss on held-out text and the measures derived from it."""
 
-    loss: float  # mean cross-entropy, nats per character
+    loss: float  # mean cross-entropy, nats per token
     tokens: int  # how many predictions were scored
+    unit: str = "token"  # what a token is: "char", "word" or "token", for the summary
 
     @property
     def perplexity(self) -> float:
-        """``exp(loss)``: the effective number of equally likely next characters."""
-        return math.exp(self.loss)
+        """``exp(loss)``: the effective number of equally likely next tokens (inf past float range)."""
+        return math.exp(self.loss) if self.loss < math.log(sys.float_info.max) else math.inf
 
     @property
     def bits_per_char(self) -> float:
-        """``loss / ln 2``: the average code length per character, in bits."""
+        """``loss / ln 2``: the average code length per token in bits (per character for a character model)."""
         return self.loss / math.log(2)
 
     def summary(self) -> str:
-        """One line, e.g. ``loss 1.2345 nats/char | ppl 3.44 | bpc 1.781``."""
-        return f"loss {self.loss:.4f} nats/char | ppl {self.perplexity:.2f} | bpc {self.bits_per_char:.3f}"
+        """One line, e.g. ``loss 1.2345 nats/char | ppl 3.44 | bpc 1.781``; bpc for characters only."""
+        line = f"loss {self.loss:.4f} nats/{self.unit} | ppl {self.perplexity:.2f}"
+        return line + (f" | bpc {self.bits_per_char:.3f}" if self.unit == "char" else "")
+
+    def to_json(self) -> dict:
+        """The scores as a JSON-ready dict (``bits_per_char`` for character models only)."""
+        scores = {"loss": self.loss, "perplexity": self.perplexity, "tokens": self.tokens, "unit": self.unit}
+        if self.unit == "char":
+            scores["bits_per_char"] = self.bits_per_char
+        return scores
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, streams: torch.Tensor, bptt: int) -> Evaluation:
+def evaluate(model: nn.Module, streams: torch.Tensor, bptt: int, *, unit: str = "token") -> Evaluation:
     """Score ``model`` on every window of ``streams``, carrying its state across windows.
 
-    The model is called as ``model(inputs, state, targets) -> (logits, state, loss)`` with
-    ``loss`` the mean over the window; it is put in eval mode (no dropout) and back.
+    The model is called as ``model(inputs, state, targets)`` and returns a
+    :class:`~seqlab.models.output.LanguageModelOutput`; it is put in eval mode (no dropout)
+    and back.
 
     Args:
         model: a language model following the call convention above.
         streams: held-out token ids from :func:`~seqlab.data.batchify`, on the model's device.
         bptt: the window length.
+        unit: what a token is, for :meth:`Evaluation.summary`.
 
     Shape:
         - streams: ``(T, B)``
 
     Returns:
-        The mean loss over all ``(T - 1) * B`` predictions.
+        The mean cross-entropy over all ``(T - 1) * B`` predictions.
     """
     was_training = model.training
     model.eval()
@@ -57,9 +69,10 @@ def evaluate(model: nn.Module, streams: torch.Tensor, bptt: int) -> Evaluation:
     state = None
     for index in range(num_windows(streams, bptt)):
         inputs, targets = get_window(streams, index, bptt)  # (L, B)
-        _, state, loss = model(inputs, state, targets)
+        output = model(inputs, state, targets)
+        state = output.state
         # Summing on the device and reading once keeps a GPU from waiting every window.
-        total += loss.double() * targets.numel()
+        total += output.cross_entropy.double() * targets.numel()
     model.train(was_training)
     tokens = (streams.size(0) - 1) * streams.size(1)
-    return Evaluation(loss=total.item() / tokens, tokens=tokens)
+    return Evaluation(loss=total.item() / tokens, tokens=tokens, unit=unit)

@@ -16,21 +16,27 @@ MIN_LR_FRACTION = 0.1
 
 
 def make_optimizer(parameters: Iterable[torch.nn.Parameter], config: TrainConfig) -> torch.optim.Optimizer:
-    """AdamW or SGD as ``config.optimizer`` names, at ``config.lr``."""
-    if config.optimizer == "sgd":
-        return torch.optim.SGD(parameters, lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay)
-    return torch.optim.AdamW(parameters, lr=config.lr, weight_decay=config.weight_decay)
+    """AdamW or SGD at ``config.lr``; the averaged variants step with SGD (the loop averages)."""
+    if config.optimizer == "adamw":
+        return torch.optim.AdamW(parameters, lr=config.lr, weight_decay=config.weight_decay)
+    return torch.optim.SGD(parameters, lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay)
 
 
-def learning_rate(config: TrainConfig, step: int, total_steps: int) -> float:
-    """The learning rate for optimiser step ``step`` (counting from 0) of ``total_steps``.
+def learning_rate(config: TrainConfig, step: int, total_steps: int, epoch: int = 0) -> float:
+    """The learning rate for optimiser step ``step`` (counting from 0) of ``total_steps``, in ``epoch``.
 
-    A linear warm-up over ``config.warmup_steps`` steps, then either ``config.lr`` or a
-    cosine decay from ``config.lr`` to ``MIN_LR_FRACTION * config.lr`` at ``total_steps``
-    (and flat after it, should a run be extended past its schedule).
+    A linear warm-up over ``config.warmup_steps`` steps, then by ``config.lr_schedule``:
+
+    * ``"constant"``: ``config.lr``;
+    * ``"cosine"``: a cosine decay from ``config.lr`` to ``MIN_LR_FRACTION * config.lr`` at
+      ``total_steps`` (and flat after it, should a run be extended past its schedule);
+    * ``"step"``: ``config.lr`` for the first ``lr_decay_start`` epochs, then multiplied by
+      ``lr_decay`` at the start of every epoch (Zaremba et al. 2014).
     """
     if step < config.warmup_steps:
         return config.lr * (step + 1) / config.warmup_steps
+    if config.lr_schedule == "step":
+        return config.lr * config.lr_decay ** max(0, epoch + 1 - config.lr_decay_start)
     if config.lr_schedule == "constant":
         return config.lr
     progress = min(1.0, (step - config.warmup_steps) / max(1, total_steps - config.warmup_steps))

@@ -18,9 +18,10 @@ class EpochProgress:
         total_tokens: the training tokens in one epoch.
         done_tokens: the tokens of this epoch already trained on (when resuming).
         enabled: False draws nothing.
+        unit: what a token is; characters also show bits per character.
     """
 
-    def __init__(self, epoch: int, total_tokens: int, done_tokens: int, *, enabled: bool):
+    def __init__(self, epoch: int, total_tokens: int, done_tokens: int, *, enabled: bool, unit: str = "token"):
         self._bar = tqdm(
             total=total_tokens,
             initial=done_tokens,
@@ -30,6 +31,7 @@ class EpochProgress:
             disable=not enabled,
         )
         self.running_loss: float | None = None
+        self._unit = unit
 
     def __enter__(self) -> EpochProgress:
         return self
@@ -44,8 +46,9 @@ class EpochProgress:
         else:
             self.running_loss += RUNNING_LOSS_WEIGHT * (loss - self.running_loss)
         self._bar.update(tokens)
-        self._bar.set_postfix(
-            loss=f"{self.running_loss:.3f}",
-            bpc=f"{self.running_loss / math.log(2):.3f}",
-            refresh=False,
-        )
+        scores = {"loss": f"{self.running_loss:.3f}"}
+        if self._unit == "char":
+            scores["bpc"] = f"{self.running_loss / math.log(2):.3f}"
+        else:
+            scores["ppl"] = f"{math.exp(min(self.running_loss, 50.0)):.1f}"
+        self._bar.set_postfix(scores, refresh=False)

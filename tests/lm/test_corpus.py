@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from seqlab.data import load_corpus, load_stdlib_corpus, read_text_file, split_train_valid
+from seqlab.data import find_corpus_files, load_corpus_splits, load_stdlib_corpus, read_text_file, split_train_valid
 from seqlab.data.corpus import STDLIB_EXCLUDED_DIRS, stdlib_source_files
 from seqlab.errors import SeqlabError
 
@@ -83,6 +83,61 @@ def test_stdlib_corpus_too_small_for_any_file_is_an_error():
         load_stdlib_corpus(10)
 
 
-def test_load_corpus_reads_the_given_file_or_the_stdlib(corpus_file):
-    assert load_corpus(corpus_file, stdlib_max_chars=1000).source == str(corpus_file)
-    assert "standard library" in load_corpus(None, stdlib_max_chars=100_000).source
+def test_the_held_out_part_starts_at_a_line_when_one_is_near():
+    text = "one two\nthree four\nfive six seven\n"
+    train, valid = split_train_valid(text, 0.3)  # the cut falls inside the last line
+    assert (train, valid) == ("one two\nthree four\n", "five six seven\n")
+
+
+def make_files(directory: Path, *names: str) -> Path:
+    directory.mkdir()
+    for name in names:
+        (directory / name).write_text(f"text of {name}\n")
+    return directory
+
+
+@pytest.mark.parametrize(
+    ("names", "expected"),
+    [
+        (["train.txt", "valid.txt", "test.txt"], ("train.txt", "valid.txt", "test.txt")),  # wikitext-2 here
+        (["train.txt", "valid.txt"], ("train.txt", "valid.txt", None)),
+        (["ptb.train.txt", "ptb.valid.txt", "README.md"], ("ptb.train.txt", "ptb.valid.txt", None)),  # ptb here
+        (["wiki.train.tokens", "wiki.valid.tokens", "wiki.test.tokens"], ("wiki.train.tokens", "wiki.valid.tokens",
+                                                                          "wiki.test.tokens")),
+        (["input.txt", "README.md"], ("input.txt", None, None)),  # tiny-shakespeare here
+    ],
+)  # fmt: skip
+def test_corpus_directories_are_recognised_as_distributed(tmp_path, names, expected):
+    files = find_corpus_files(make_files(tmp_path / "corpus", *names))
+    found = tuple(None if path is None else path.name for path in (files.train, files.valid, files.test))
+    assert found == expected
+
+
+@pytest.mark.parametrize(
+    ("names", "message"),
+    [
+        (["a.txt", "b.txt"], r"not a corpus directory: expected train.txt and valid.txt .* found a.txt, b.txt"),
+        ([], "found no files"),
+        (["train.txt", "ptb.train.txt"], "more than one train file: ptb.train.txt, train.txt"),
+    ],
+)
+def test_a_directory_that_is_not_a_corpus_says_what_it_holds(tmp_path, names, message):
+    with pytest.raises(SeqlabError, match=message):
+        find_corpus_files(make_files(tmp_path / "corpus", *names))
+
+
+def test_a_missing_corpus_is_named(tmp_path):
+    with pytest.raises(SeqlabError, match="nothere: no such file or directory"):
+        find_corpus_files(tmp_path / "nothere")
+
+
+def test_splits_of_a_directory_a_file_and_the_stdlib(tmp_path, corpus_file):
+    directory = make_files(tmp_path / "corpus", "train.txt", "valid.txt", "test.txt")
+    splits = load_corpus_splits(directory, valid_fraction=0.5, stdlib_max_chars=1)
+    assert (splits.train, splits.valid, splits.test) == ("text of train.txt\n", "text of valid.txt\n",
+                                                          "text of test.txt\n")  # fmt: skip
+    single = load_corpus_splits(corpus_file, valid_fraction=0.1, stdlib_max_chars=1)
+    assert single.train + single.valid == corpus_file.read_text() and single.test is None
+    assert "held out" in single.source
+    stdlib = load_corpus_splits(None, valid_fraction=0.1, stdlib_max_chars=100_000)
+    assert "standard library" in stdlib.source and stdlib.valid

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from seqlab.data import CharVocab
+from seqlab.data import CharVocab, WordVocab
 from seqlab.decode import SamplingConfig, filter_logits, generate, sample_next
 from seqlab.errors import SeqlabError
-from seqlab.models import CharLM, CharLMConfig
+from seqlab.models import FixedWindowLanguageModel, FixedWindowLMConfig, RNNLanguageModel, RNNLMConfig
 
 # Probabilities 0.5, 0.25, 0.15, 0.1 over four tokens, as logits.
 TABLE = torch.log(torch.tensor([[0.5, 0.25, 0.15, 0.1]]))
@@ -72,7 +72,7 @@ def test_bad_settings_are_rejected(settings):
 def model_and_vocab():
     vocab = CharVocab.from_text("abcdef \n")
     torch.manual_seed(0)
-    model = CharLM(CharLMConfig(vocab_size=len(vocab), embedding_size=4, hidden_size=8))
+    model = RNNLanguageModel(RNNLMConfig(vocab_size=len(vocab), embedding_size=4, hidden_size=8))
     # Make <unk> by far the most likely next token everywhere: it must still never appear.
     with torch.no_grad():
         model.head.bias[vocab.unk_id] = 100.0
@@ -112,7 +112,7 @@ def test_top_k_one_is_greedy_decoding(model_and_vocab):
     tokens = torch.tensor(vocab.encode("ab")).unsqueeze(1)  # (P, 1)
     with torch.no_grad():
         for _ in range(30):
-            logits, state, _ = model(tokens, state)
+            logits, state = model(tokens, state)[:2]
             tokens = logits[-1].argmax(-1, keepdim=True)  # (1, 1)
             greedy.append(int(tokens))
     assert text == vocab.decode(greedy)
@@ -126,3 +126,28 @@ def test_an_empty_prompt_starts_after_a_line_break(model_and_vocab):
 def test_length_zero_generates_nothing(model_and_vocab):
     model, vocab = model_and_vocab
     assert generate(model, vocab, length=0, seed=0) == ""
+
+
+@pytest.mark.parametrize("architecture", ["rnn", "fixed-window"])
+def test_word_models_generate_words_and_line_breaks_never_unk(architecture):
+    vocab = WordVocab.from_text("the cat sat on the mat\nthe dog ran\n")
+    torch.manual_seed(0)
+    if architecture == "rnn":
+        model = RNNLanguageModel(RNNLMConfig(vocab_size=len(vocab), embedding_size=4, hidden_size=8))
+    else:
+        model = FixedWindowLanguageModel(FixedWindowLMConfig(vocab_size=len(vocab), context_size=3, hidden_size=8))
+    with torch.no_grad():
+        model.head.bias[vocab.unk_id] = 100.0
+    text = generate(model, vocab, prompt="the cat", length=40, seed=0, sampling=SamplingConfig(temperature=2.0))
+    words = text.split()
+    assert len(words) + text.count("\n") == 40
+    assert set(words) <= set(vocab.words)
+
+
+def test_a_word_prompt_is_continued_on_its_line():
+    vocab = WordVocab.from_text("the cat sat\n")
+    assert vocab.encode_prompt("the cat") == [vocab.encode("the")[0], vocab.encode("cat")[0]]
+    assert vocab.encode_prompt("the cat\n")[-1] == vocab.eos_id
+    assert vocab.join("the cat", "sat\nthe") == "the cat sat\nthe"
+    assert vocab.join("the cat\n", "the") == "the cat\nthe"
+    assert CharVocab.from_text("ab").join("a", "b") == "ab"

@@ -1,4 +1,4 @@
-"""CharVocab: characters to ids and back, <unk> for the unseen, saved as JSON."""
+"""Vocabularies: characters or words to ids and back, <unk> for the rest, saved as JSON."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from seqlab.data import UNK_TOKEN, CharVocab
+from seqlab.data import EOS_TOKEN, UNK_TOKEN, CharVocab, Vocab, WordVocab
 from seqlab.errors import SeqlabError
 
 
@@ -69,3 +69,53 @@ def test_loading_a_missing_file_names_the_file(tmp_path):
 def test_entries_must_be_distinct_single_characters(chars):
     with pytest.raises(SeqlabError):
         CharVocab(chars)
+
+
+def test_char_vocabulary_limits_keep_the_most_frequent_characters():
+    text = "aaaabbbcc d"
+    assert CharVocab.from_text(text, min_count=2).chars == ("a", "b", "c")
+    assert CharVocab.from_text(text, max_size=3).chars == ("a", "b")  # <unk> counts towards the size
+
+
+def test_words_are_split_on_whitespace_and_every_line_ends_with_eos():
+    assert WordVocab.tokenize(" the cat\n\nsat  down") == ["the", "cat", EOS_TOKEN, EOS_TOKEN, "sat", "down", EOS_TOKEN]
+
+
+def test_word_ids_put_unk_and_eos_first_then_words_by_frequency():
+    vocab = WordVocab.from_text("b a b c\nb a\n")
+    assert vocab.tokens == (UNK_TOKEN, EOS_TOKEN, "b", "a", "c")
+    assert (vocab.unk_id, vocab.eos_id) == (0, 1)
+    assert vocab.encode("a z\n") == [3, 0, 1]
+
+
+def test_a_corpus_that_already_has_unk_keeps_it_as_the_unknown_word():
+    vocab = WordVocab.from_text("the <unk> sat\n")  # PTB and WikiText write rare words as <unk>
+    assert len(vocab) == 4 and vocab.encode("<unk>") == [vocab.unk_id, vocab.eos_id]
+
+
+def test_word_vocabulary_limits():
+    text = "a a a a b b b c c d\n"
+    assert WordVocab.from_text(text, min_count=2).words == ("a", "b", "c")
+    assert WordVocab.from_text(text, max_size=4).words == ("a", "b")  # <unk> and <eos> count
+    with pytest.raises(SeqlabError, match="max_size must exceed"):
+        WordVocab.from_text(text, max_size=2)
+
+
+def test_word_decode_inverts_encode_up_to_spacing():
+    vocab = WordVocab.from_text("the cat sat\non the mat\n")
+    assert vocab.decode(vocab.encode("the  cat sat\non the mat\n")) == "the cat sat\non the mat\n"
+
+
+def test_word_vocabulary_round_trips_and_loads_as_the_right_kind(tmp_path):
+    vocab = WordVocab.from_text("grüße aus köln\n")
+    vocab.save(tmp_path / "vocab.json")
+    assert Vocab.load(tmp_path / "vocab.json") == vocab
+    assert WordVocab.load(tmp_path / "vocab.json") == vocab
+    with pytest.raises(SeqlabError, match="holds a WordVocab, not a CharVocab"):
+        CharVocab.load(tmp_path / "vocab.json")
+
+
+@pytest.mark.parametrize("words", [["a", "a"], ["two words"], [""], ["<unk>"], ["<eos>"]])
+def test_word_entries_must_be_distinct_words_without_whitespace_or_specials(words):
+    with pytest.raises(SeqlabError):
+        WordVocab(words)

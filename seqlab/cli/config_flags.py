@@ -1,0 +1,106 @@
+"""Command-line flags for every field of the config dataclasses: ``--hidden-size 650``.
+
+Each field ``name`` of a section's dataclasses becomes ``--name-with-dashes`` (booleans also
+``--no-name``), typed from the field's annotation, with the field's trailing comment as
+its help. Flags default to None, so the flags given are told apart from those left out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import inspect
+import re
+import typing
+from typing import Any
+
+from seqlab.errors import SeqlabError
+
+_FIELD_COMMENT = re.compile(r"^\s+(\w+):[^#]*#\s*(.*)$")
+_NONE_WORDS = ("none", "null")
+
+
+def field_comments(config_class: type) -> dict[str, str]:
+    """The trailing ``# comment`` of each field in the class's source, by field name."""
+    try:
+        source = inspect.getsource(config_class)
+    except (OSError, TypeError):
+        return {}
+    return {match[1]: match[2] for line in source.splitlines() if (match := _FIELD_COMMENT.match(line))}
+
+
+def _value_parser(hint: Any, flag: str):
+    """A function turning a flag's text into a value of type ``hint`` (``X | None`` accepts "none")."""
+    arguments = typing.get_args(hint)
+    optional = type(None) in arguments
+    (base,) = [argument for argument in arguments if argument is not type(None)] if arguments else [hint]
+
+    def parse(text: str) -> Any:
+        if optional and text.lower() in _NONE_WORDS:
+            return None
+        try:
+            return base(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{flag} expects {base.__name__}, got {text!r}") from None
+
+    return parse
+
+
+def add_config_flags(parser: argparse.ArgumentParser, sections: dict[str, list[type]], *, skip: set[str]) -> None:
+    """Add a flag for every field of every dataclass in ``sections``, dest ``"section:field"``.
+
+    Args:
+        parser: where to add the flags, one argument group per section.
+        sections: section name -> the dataclasses whose fields it may hold. A field of the
+            same name in two classes of a section gets one flag.
+        skip: field names to leave out (set otherwise, e.g. from the data).
+    """
+    seen: set[str] = set()
+    for section, classes in sections.items():
+        group = parser.add_argument_group(f"{section} settings (override the preset)")
+        for config_class in classes:
+            hints = typing.get_type_hints(config_class)
+            comments = field_comments(config_class)
+            for field in dataclasses.fields(config_class):
+                if field.name in skip or field.name in seen:
+                    continue
+                seen.add(field.name)
+                flag = "--" + field.name.replace("_", "-")
+                hint = hints[field.name]
+                help_text = comments.get(field.name, "")
+                if hint is bool:
+                    group.add_argument(flag, dest=f"{section}:{field.name}", action=argparse.BooleanOptionalAction,
+                                       default=None, help=help_text)  # fmt: skip
+                else:
+                    metavar = _metavar(hint)
+                    group.add_argument(flag, dest=f"{section}:{field.name}", type=_value_parser(hint, flag),
+                                       default=None, metavar=metavar, help=help_text)  # fmt: skip
+
+
+def _metavar(hint: Any) -> str:
+    arguments = [argument for argument in typing.get_args(hint) if argument is not type(None)] or [hint]
+    name = {int: "N", float: "X", str: "TEXT"}.get(arguments[0], "VALUE")
+    return f"{name}|none" if type(None) in typing.get_args(hint) else name
+
+
+def given_overrides(args: argparse.Namespace, sections: list[str]) -> dict[str, dict[str, Any]]:
+    """The config flags given on the command line: section -> field -> value."""
+    given: dict[str, dict[str, Any]] = {section: {} for section in sections}
+    for key, value in vars(args).items():
+        if ":" in key and value is not None:
+            section, field = key.split(":", 1)
+            given[section][field] = value
+    return given
+
+
+def check_fields(section: str, values: dict[str, Any], config_class: type) -> None:
+    """Reject values for fields ``config_class`` does not have, naming the flags.
+
+    Raises:
+        SeqlabError: e.g. ``--context-size`` given for a recurrent model.
+    """
+    known = {field.name for field in dataclasses.fields(config_class)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        flags = ", ".join("--" + name.replace("_", "-") for name in unknown)
+        raise SeqlabError(f"{flags}: not a setting of {config_class.__name__} ({section} section)")
