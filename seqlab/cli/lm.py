@@ -36,7 +36,7 @@ from seqlab.training import (
     seed_everything,
     train,
 )
-from seqlab.training.checkpoint import CONFIG_FILE, require_checkpoint
+from seqlab.training.checkpoint import BEST_WEIGHTS_FILE, CONFIG_FILE, WEIGHTS, require_checkpoint
 from seqlab.training.config import from_dict, replace_fields
 from seqlab.training.cpu_memory import keep_freed_memory
 from seqlab.training.evaluate import evaluate
@@ -86,6 +86,12 @@ def _add_train_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", required=True, metavar="DIR", help="checkpoint directory")
     parser.add_argument("--preset", choices=list(PRESETS), help=f"named configuration (default: {DEFAULT_PRESET})")
     parser.add_argument("--resume", action="store_true", help="continue the run saved in --out")
+    parser.add_argument(
+        "--finetune-from",
+        metavar="DIR",
+        help="AWD-LSTM's fine-tuning stage: a new run from DIR's best weights and settings, averaging the "
+        "weights from the first step (optimizer asgd) until validation stops improving (patience = nonmono)",
+    )
     sections = {
         "model": [config_class for config_class, _ in ARCHITECTURES.values()],
         "training": [TrainConfig],
@@ -116,6 +122,7 @@ def _add_evaluate_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--cache-theta", type=float, default=1.0, help="cache flatness θ (default: %(default)s)")
     parser.add_argument("--cache-lambda", type=float, default=0.1, help="cache weight λ (default: %(default)s)")
     parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, ... or auto (default: %(default)s)")
+    _add_weights_flag(parser)
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     parser.set_defaults(func=run_evaluate)
 
@@ -151,7 +158,23 @@ def _add_generate_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int, default=None, help="random seed (default: fresh)")
     parser.add_argument("--num-samples", type=int, default=1, help="how many samples (default: %(default)s)")
     parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, ... or auto (default: %(default)s)")
+    _add_weights_flag(parser)
     parser.set_defaults(func=run_generate)
+
+
+def _add_weights_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--weights",
+        choices=list(WEIGHTS),
+        help="the epoch end with the lowest held-out loss, or the last checkpoint (default: best when kept)",
+    )
+
+
+def _which_weights(args: argparse.Namespace) -> str:
+    """``--weights``, or best when the checkpoint has best weights and last otherwise."""
+    if args.weights is not None:
+        return args.weights
+    return "best" if (Path(args.checkpoint) / BEST_WEIGHTS_FILE).is_file() else "last"
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -163,9 +186,10 @@ def run_train(args: argparse.Namespace) -> int:
     if device.type == "cpu":
         keep_freed_memory()
     seed_everything(train_config.seed)
-    data = prepare_lm_data(data_config, vocab=read_vocab(out) if resume_from else None)
-    if resume_from is not None:
-        _check_same_corpus(out, data.source, data.fingerprint)
+    origin = resume_from or (Path(args.finetune_from) if args.finetune_from else None)
+    data = prepare_lm_data(data_config, vocab=read_vocab(origin) if origin else None)
+    if origin is not None:
+        _check_same_corpus(origin, data.source, data.fingerprint)
     print(f"corpus: {data.source}")
     print(f"  {data.describe()}")
     unit = data_config.level
@@ -181,6 +205,10 @@ def run_train(args: argparse.Namespace) -> int:
         load_weights(model, out, device)
         restore_training_state(out, run, device)
         print(f"resuming {out} at step {run.state.step} (epoch {run.state.epoch + 1})")
+    elif args.finetune_from:
+        which = "best" if (origin / BEST_WEIGHTS_FILE).is_file() else "last"
+        load_weights(model, origin, device, which=which)
+        print(f"fine-tuning the {which} weights of {origin}")
     print(f"model: {_describe(config)}, {_count(model):,} parameters, on {device}")
 
     config_json = {
@@ -195,7 +223,8 @@ def run_train(args: argparse.Namespace) -> int:
 
     def save(run: TrainingRun) -> None:
         files = run_files(run.state.history, title=title)
-        save_checkpoint(out, model=model, config=config_json, vocab=data.vocab, run=run, extra_files=files)
+        save_checkpoint(out, model=model, config=config_json, vocab=data.vocab, run=run, extra_files=files,
+                        best=_is_best(run.state.history))  # fmt: skip
 
     started = time.monotonic()
     try:
@@ -228,7 +257,7 @@ def run_train(args: argparse.Namespace) -> int:
 def run_evaluate(args: argparse.Namespace) -> int:
     """``seqlab lm evaluate``: prints the scores; returns the exit code."""
     device = resolve_device(args.device)
-    model, vocab = load_language_model(args.checkpoint, device=device)
+    model, vocab = load_language_model(args.checkpoint, device=device, which=_which_weights(args))
     training = read_config(args.checkpoint).get("training", {})
     batch_size = args.batch_size or training.get("eval_batch_size", 10)
     bptt = args.bptt or training.get("bptt", 35)
@@ -253,7 +282,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
 def run_generate(args: argparse.Namespace) -> int:
     """``seqlab lm generate``: prints the samples; returns the exit code."""
     sampling = SamplingConfig(temperature=args.temperature, top_k=args.top_k, top_p=args.top_p)
-    model, vocab = load_language_model(args.checkpoint, device=resolve_device(args.device))
+    model, vocab = load_language_model(args.checkpoint, device=resolve_device(args.device), which=_which_weights(args))
     for index in range(args.num_samples):
         seed = None if args.seed is None else args.seed + index
         text = generate(model, vocab, prompt=args.prompt, length=args.length, sampling=sampling, seed=seed)
@@ -286,6 +315,8 @@ def _resolve_configs(args: argparse.Namespace, out: Path) -> tuple[str, dict[str
     if args.corpus is not None:
         # Absolute, so that --resume finds the corpus from any working directory.
         given["data"]["corpus"] = str(Path(args.corpus).resolve())
+    if args.resume and args.finetune_from:
+        raise SeqlabError("--resume continues a run and --finetune-from starts one: give one of them")
     if args.resume:
         saved = _read_resumable_config(out)
         if args.preset is not None and args.preset != saved.get("preset"):
@@ -302,14 +333,41 @@ def _resolve_configs(args: argparse.Namespace, out: Path) -> tuple[str, dict[str
             raise SeqlabError(
                 f"{out} is not empty: pass --resume to continue the checkpoint there, or choose another --out"
             )
-        preset_name = args.preset or DEFAULT_PRESET
-        preset = get_preset(preset_name)
-        check_fields("model", given["model"], ARCHITECTURES[preset.architecture][0])
-        data, training = preset.data, preset.training
-        model_fields = {"architecture": preset.architecture, **preset.model, **given["model"]}
+        if args.finetune_from:
+            preset_name, model_fields, training, data = _finetuning_configs(Path(args.finetune_from), args, given)
+        else:
+            preset_name = args.preset or DEFAULT_PRESET
+            preset = get_preset(preset_name)
+            check_fields("model", given["model"], ARCHITECTURES[preset.architecture][0])
+            data, training = preset.data, preset.training
+            model_fields = {"architecture": preset.architecture, **preset.model, **given["model"]}
     data = replace_fields(data, given["data"], what="data config")
     training = replace_fields(training, given["training"], what="training config")
     return preset_name, model_fields, training, data
+
+
+def _finetuning_configs(
+    origin: Path, args: argparse.Namespace, given: dict[str, dict[str, Any]]
+) -> tuple[str, dict[str, Any], TrainConfig, DataConfig]:
+    """The settings of the run in ``origin``, switched to averaged SGD that stops when validation stalls."""
+    saved = read_config(require_checkpoint(origin))
+    if given["model"]:
+        raise SeqlabError("--finetune-from keeps the model of the run it starts from; drop the model flags")
+    if args.preset is not None and args.preset != saved.get("preset"):
+        raise SeqlabError(f"--finetune-from: {origin} was trained with preset {saved.get('preset')!r}")
+    source = str(origin / CONFIG_FILE)
+    training = from_dict(TrainConfig, saved.get("training"), source=source)
+    training = dataclasses.replace(training, optimizer="asgd", patience=training.patience or training.nonmono)
+    data = from_dict(DataConfig, saved.get("data"), source=source)
+    model_fields = {key: value for key, value in saved["model"].items() if key != "vocab_size"}
+    return saved.get("preset", DEFAULT_PRESET), model_fields, training, data
+
+
+def _is_best(history: list[dict[str, Any]]) -> bool:
+    """Whether the last evaluation ends an epoch with the lowest held-out loss of all epoch ends."""
+    if not history or not history[-1]["epoch_end"]:
+        return False
+    return history[-1]["valid_loss"] <= min(record["valid_loss"] for record in history if record["epoch_end"])
 
 
 def _read_resumable_config(out: Path) -> dict[str, Any]:

@@ -57,10 +57,13 @@ def build_model(config: Any) -> nn.Module:
     raise TypeError(f"not a language-model config: {type(config).__name__}")
 
 
-def load_language_model(directory: str | Path, *, device: str | torch.device = "cpu") -> tuple[nn.Module, Vocab]:
+def load_language_model(
+    directory: str | Path, *, device: str | torch.device = "cpu", which: str = "last"
+) -> tuple[nn.Module, Vocab]:
     """The model and vocabulary saved in a checkpoint directory, in eval mode, on ``device``.
 
-    Weights saved on any device load on any other.
+    Weights saved on any device load on any other. ``which`` picks the ``"last"`` weights
+    or the ``"best"`` (lowest held-out loss at an epoch end).
 
     Raises:
         SeqlabError: a file is missing, or the config, vocabulary and weights disagree.
@@ -71,5 +74,5 @@ def load_language_model(directory: str | Path, *, device: str | torch.device = "
     if config.vocab_size != len(vocab):
         raise SeqlabError(f"{config_path}: vocab_size is {config.vocab_size} but {VOCAB_FILE} has {len(vocab)} tokens")
     model = build_model(config)
-    load_weights(model, directory, device)
+    load_weights(model, directory, device, which=which)
     return model.eval(), vocab

@@ -3,6 +3,7 @@
 A checkpoint directory holds::
 
     model.safetensors           the weights (the averaged ones once ASGD averages)
+    best.safetensors            the weights at the epoch end with the lowest held-out loss so far
     config.json                 the resolved model, data and training configs
     vocab.json                  the vocabulary (a frozen artefact, see seqlab.data.vocab)
     training_state.safetensors  optimiser state, RNG states, the carried model state,
@@ -42,6 +43,8 @@ WEIGHTS_FILE = "model.safetensors"
 CONFIG_FILE = "config.json"
 VOCAB_FILE = "vocab.json"
 TRAINING_STATE_FILE = "training_state.safetensors"
+BEST_WEIGHTS_FILE = "best.safetensors"
+WEIGHTS = {"last": WEIGHTS_FILE, "best": BEST_WEIGHTS_FILE}
 MODEL_FILES = (WEIGHTS_FILE, CONFIG_FILE, VOCAB_FILE)
 
 
@@ -53,6 +56,7 @@ def save_checkpoint(
     vocab: Vocab,
     run: TrainingRun | None = None,
     extra_files: dict[str, str | bytes] | None = None,
+    best: bool = False,
 ) -> Path:
     """Write a checkpoint to ``directory`` atomically, replacing any checkpoint there.
 
@@ -64,6 +68,8 @@ def save_checkpoint(
         vocab: the vocabulary the model was trained with.
         run: the training run of ``model``, saved so training can resume.
         extra_files: more files to write into the checkpoint, by name (text or bytes).
+        best: these weights are the best so far, to keep as ``best.safetensors`` too;
+            otherwise the checkpoint being replaced passes its best weights on.
 
     Returns:
         The checkpoint directory.
@@ -80,6 +86,10 @@ def save_checkpoint(
         averager = run.averager if run is not None else None
         with averager.applied() if averager is not None else contextlib.nullcontext():
             save_model(model, str(staging / WEIGHTS_FILE))
+        if best:
+            shutil.copyfile(staging / WEIGHTS_FILE, staging / BEST_WEIGHTS_FILE)
+        elif (directory / BEST_WEIGHTS_FILE).is_file():
+            shutil.copyfile(directory / BEST_WEIGHTS_FILE, staging / BEST_WEIGHTS_FILE)
         _write_json(staging / CONFIG_FILE, config)
         vocab.save(staging / VOCAB_FILE)
         if run is not None:
@@ -131,13 +141,20 @@ def read_vocab(directory: str | Path) -> Vocab:
     return Vocab.load(require_checkpoint(directory) / VOCAB_FILE)
 
 
-def load_weights(model: nn.Module, directory: str | Path, device: str | torch.device) -> None:
+def load_weights(model: nn.Module, directory: str | Path, device: str | torch.device, *, which: str = "last") -> None:
     """Load a checkpoint's weights into ``model``, onto ``device``, whatever they were saved on.
 
+    Args:
+        which: ``"last"`` (the weights when the checkpoint was written) or ``"best"`` (those
+            of the epoch end with the lowest held-out loss).
+
     Raises:
-        SeqlabError: the weights' names or shapes do not match ``model``.
+        SeqlabError: the weights' names or shapes do not match ``model``, or there are no
+            best weights (no epoch has ended).
     """
-    path = require_checkpoint(directory) / WEIGHTS_FILE
+    path = require_checkpoint(directory) / WEIGHTS[which]
+    if not path.is_file():
+        raise SeqlabError(f"{path}: no best weights yet (written at the first epoch end); use the last weights")
     try:
         load_model(model, str(path), strict=True, device=str(device))
     except (RuntimeError, SafetensorError) as error:

@@ -301,3 +301,36 @@ def test_a_run_killed_at_any_moment_resumes_to_the_same_result(corpus_file, tmp_
     assert (tmp_path / "whole" / "metrics.jsonl").read_text().count("\n") == (
         tmp_path / "parts" / "metrics.jsonl"
     ).read_text().count("\n")
+
+
+def test_the_best_epoch_is_kept_and_evaluated_by_default(word_corpus, tmp_path, capsys):
+    out = tmp_path / "run"
+    run_lm("train", word_corpus, "--preset", "zaremba-small", "--out", out, "--epochs", "3", "--lr", "40",
+           *TINY_WORD_FLAGS)  # fmt: skip
+    records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    best_epoch = min(records, key=lambda record: record["valid_loss"])
+    capsys.readouterr()
+    scores = {}
+    for which in ("best", "last", None):
+        flags = ["--weights", which] if which else []
+        run_lm("evaluate", out, word_corpus / "valid.txt", "--json", "--batch-size", "2", *flags)
+        scores[which] = json.loads(capsys.readouterr().out)["loss"]
+    assert scores[None] == scores["best"]
+    assert scores["best"] == pytest.approx(best_epoch["valid_loss"], rel=1e-6)
+    assert scores["last"] == pytest.approx(records[-1]["valid_loss"], rel=1e-6)
+
+
+def test_finetuning_starts_from_a_run_and_averages_from_the_first_step(word_corpus, tmp_path, capsys):
+    run_lm("train", word_corpus, "--preset", "zaremba-small", "--out", tmp_path / "run", "--epochs", "1",
+           *TINY_WORD_FLAGS)  # fmt: skip
+    capsys.readouterr()
+    assert run_lm("train", "--finetune-from", tmp_path / "run", "--out", tmp_path / "tuned", "--epochs", "2",
+                  "--no-progress", "--samples", "0") == 0  # fmt: skip
+    assert f"fine-tuning the best weights of {tmp_path / 'run'}" in capsys.readouterr().out
+    config = read_config(tmp_path / "tuned")
+    assert config["training"]["optimizer"] == "asgd" and config["training"]["patience"] == 5
+    assert config["model"] == read_config(tmp_path / "run")["model"]
+    records = [json.loads(line) for line in (tmp_path / "tuned" / "metrics.jsonl").read_text().splitlines()]
+    assert all(record["averaging"] for record in records)
+    with pytest.raises(SeqlabError, match="keeps the model"):
+        run_lm("train", "--finetune-from", tmp_path / "run", "--out", tmp_path / "other", "--hidden-size", "3")
