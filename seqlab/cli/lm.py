@@ -195,7 +195,7 @@ def run_train(args: argparse.Namespace) -> int:
     unit = data_config.level
     train_streams = token_streams(data.train, train_config.batch_size, device, part=f"{data.source}: the training text")
     valid_streams = token_streams(
-        data.valid, train_config.eval_batch_size, device, part=f"{data.source}: the held-out text"
+        data.valid, train_config.held_out_batch_size, device, part=f"{data.source}: the held-out text"
     )
 
     config = model_config({**model_fields, "vocab_size": len(data.vocab)}, source=f"preset {preset_name!r}")
@@ -242,7 +242,7 @@ def run_train(args: argparse.Namespace) -> int:
     print(f"held-out: {result.evaluation.summary()}")
     if data.test is not None and result.stop_reason.startswith("finished"):
         test_streams = token_streams(
-            data.test, train_config.eval_batch_size, device, part=f"{data.source}: the test text"
+            data.test, train_config.held_out_batch_size, device, part=f"{data.source}: the test text"
         )
         with run.averager.applied():
             print(f"test: {evaluate(model, test_streams, train_config.bptt, unit=unit).summary()}")
@@ -259,7 +259,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     device = resolve_device(args.device)
     model, vocab = load_language_model(args.checkpoint, device=device, which=_which_weights(args))
     training = read_config(args.checkpoint).get("training", {})
-    batch_size = args.batch_size or training.get("eval_batch_size", 10)
+    batch_size = args.batch_size or training.get("eval_batch_size") or training.get("batch_size", 10)
     bptt = args.bptt or training.get("bptt", 35)
     tokens = torch.tensor(vocab.encode(read_text_file(args.file)), dtype=torch.long)
     streams = token_streams(tokens, batch_size, device, part=str(args.file))

@@ -47,7 +47,7 @@ class TrainConfig:
     batch_size: int = 32  # parallel streams B; on 2 CPU cores 32 and 64 give equal tokens/s
     bptt: int = 128  # window length T of truncated back-propagation through time
     variable_bptt: bool = False  # AWD-LSTM: windows of random length around bptt, lr scaled to match
-    eval_batch_size: int = 10  # parallel streams of the held-out text
+    eval_batch_size: int | None = None  # parallel streams of the held-out text; None: batch_size
     optimizer: str = "adamw"  # "adamw", "sgd", "nt-asgd" (SGD, then averaged), "asgd" (averaged from the start)
     lr: float = 2e-3  # peak learning rate; Adam's usual 1e-3 is slow for a 3-minute run
     momentum: float = 0.0  # SGD momentum (unused by AdamW)
@@ -66,10 +66,17 @@ class TrainConfig:
     seed: int = 1337  # seeds torch and Python's random module
     device: str = "auto"  # "auto" picks CUDA when available, else CPU
 
+    @property
+    def held_out_batch_size(self) -> int:
+        """The streams the held-out text is cut into: ``eval_batch_size``, or ``batch_size``."""
+        return self.eval_batch_size or self.batch_size
+
     def __post_init__(self) -> None:
-        for name in ("batch_size", "bptt", "eval_batch_size", "epochs", "eval_every", "nonmono"):
+        for name in ("batch_size", "bptt", "epochs", "eval_every", "nonmono"):
             if getattr(self, name) < 1:
                 raise SeqlabError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.eval_batch_size is not None and self.eval_batch_size < 1:
+            raise SeqlabError(f"eval_batch_size must be at least 1, got {self.eval_batch_size}")
         if self.optimizer not in OPTIMIZERS:
             raise SeqlabError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
         if self.lr_schedule not in LR_SCHEDULES:

@@ -247,3 +247,8 @@ def test_an_infinite_gradient_is_caught_too(corpus_text):
 
 def test_the_output_type_is_what_the_loop_reads():
     assert LanguageModelOutput._fields == ("logits", "state", "loss", "cross_entropy", "features")
+
+
+def test_held_out_text_is_batched_like_training_unless_told_otherwise():
+    assert TrainConfig(batch_size=7).held_out_batch_size == 7
+    assert TrainConfig(batch_size=7, eval_batch_size=3).held_out_batch_size == 3
