@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from torch.nn.parallel import DistributedDataParallel
+from tqdm import tqdm
 
 from seqlab import __version__
 from seqlab.cli.config_flags import add_config_flags, check_fields, given_overrides
@@ -39,12 +41,22 @@ from seqlab.training import (
 from seqlab.training.checkpoint import BEST_WEIGHTS_FILE, CONFIG_FILE, WEIGHTS, require_checkpoint
 from seqlab.training.config import from_dict, replace_fields
 from seqlab.training.cpu_memory import keep_freed_memory
+from seqlab.training.distributed import (
+    check_divisible,
+    end_process_group,
+    gather_carry,
+    gather_objects,
+    own_carry,
+    own_streams,
+    start_process_group,
+)
 from seqlab.training.evaluate import evaluate
 from seqlab.training.lm_data import prepare_lm_data, token_streams
 from seqlab.training.loop import TrainingDiverged, TrainingRun
 from seqlab.training.metrics_files import run_files
 from seqlab.training.neural_cache import CacheConfig, evaluate_with_cache
 from seqlab.training.presets import PRESETS, get_preset
+from seqlab.training.rng import capture_rng_states
 
 # Settings a resumed run may change: how long it goes on and where it runs. Every other
 # setting given with --resume must equal the checkpoint's, or the run would not continue.
@@ -178,20 +190,28 @@ def _which_weights(args: argparse.Namespace) -> str:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    """``seqlab lm train``: returns the exit code."""
+    """``seqlab lm train``: returns the exit code. Under torchrun, every process runs this."""
     out = Path(args.out)
-    resume_from = out if args.resume else None
     preset_name, model_fields, train_config, data_config = _resolve_configs(args, out)
-    device = resolve_device(train_config.device)
+    group, device = start_process_group(resolve_device(train_config.device))
+    try:
+        return _train(args, out, preset_name, model_fields, train_config, data_config, group, device)
+    finally:
+        end_process_group(group)
+
+
+def _train(args, out, preset_name, model_fields, train_config, data_config, group, device) -> int:
+    say = print if group.is_main else _silent
+    check_divisible(train_config.batch_size, group)
     if device.type == "cpu":
         keep_freed_memory()
-    seed_everything(train_config.seed)
-    origin = resume_from or (Path(args.finetune_from) if args.finetune_from else None)
+    seed_everything(train_config.seed, rank=group.rank)
+    origin = out if args.resume else (Path(args.finetune_from) if args.finetune_from else None)
     data = prepare_lm_data(data_config, vocab=read_vocab(origin) if origin else None)
     if origin is not None:
         _check_same_corpus(origin, data.source, data.fingerprint)
-    print(f"corpus: {data.source}")
-    print(f"  {data.describe()}")
+    say(f"corpus: {data.source}")
+    say(f"  {data.describe()}")
     unit = data_config.level
     train_streams = token_streams(data.train, train_config.batch_size, device, part=f"{data.source}: the training text")
     valid_streams = token_streams(
@@ -201,15 +221,17 @@ def run_train(args: argparse.Namespace) -> int:
     config = model_config({**model_fields, "vocab_size": len(data.vocab)}, source=f"preset {preset_name!r}")
     model = build_model(config).to(device)
     run = TrainingRun.start(model, make_optimizer(model.parameters(), train_config))
-    if resume_from is not None:
+    if args.resume:
         load_weights(model, out, device)
-        restore_training_state(out, run, device)
-        print(f"resuming {out} at step {run.state.step} (epoch {run.state.epoch + 1})")
+        restore_training_state(out, run, device, rank=group.rank)
+        run.carry = own_carry(run.carry, group)
+        say(f"resuming {out} at step {run.state.step} (epoch {run.state.epoch + 1})")
     elif args.finetune_from:
         which = "best" if (origin / BEST_WEIGHTS_FILE).is_file() else "last"
         load_weights(model, origin, device, which=which)
-        print(f"fine-tuning the {which} weights of {origin}")
-    print(f"model: {_describe(config)}, {_count(model):,} parameters, on {device}")
+        say(f"fine-tuning the {which} weights of {origin}")
+    processes = f" x {group.world_size} processes" if group.distributed else ""
+    say(f"model: {_describe(config)}, {_count(model):,} parameters, on {device}{processes}")
 
     config_json = {
         "seqlab_version": __version__,
@@ -222,21 +244,35 @@ def run_train(args: argparse.Namespace) -> int:
     title = f"{preset_name}: {Path(data_config.corpus).name if data_config.corpus else 'standard library'}"
 
     def save(run: TrainingRun) -> None:
-        files = run_files(run.state.history, title=title)
-        save_checkpoint(out, model=model, config=config_json, vocab=data.vocab, run=run, extra_files=files,
-                        best=_is_best(run.state.history))  # fmt: skip
+        carry, rng_states = gather_carry(run.carry, group), gather_objects(capture_rng_states(), group)
+        if group.is_main:
+            files = run_files(run.state.history, title=title)
+            save_checkpoint(out, model=model, config=config_json, vocab=data.vocab, extra_files=files,
+                            run=dataclasses.replace(run, carry=carry), rng_states=rng_states,
+                            best=_is_best(run.state.history))  # fmt: skip
 
+    forward_model = model
+    if group.distributed:
+        forward_model = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
     started = time.monotonic()
     try:
-        result = train(run, train_streams, valid_streams, train_config, save=save,
-                       progress=not args.no_progress, unit=unit)  # fmt: skip
+        result = train(run, own_streams(train_streams, group), own_streams(valid_streams, group), train_config,
+                       save=save, log=tqdm.write if group.is_main else _silent, unit=unit, group=group,
+                       progress=group.is_main and not args.no_progress, forward_model=forward_model)  # fmt: skip
     except TrainingDiverged as error:
         history = run.state.history
         last = f"from step {history[-1]['step']}" if history and out.exists() else "none was written"
-        print(f"seqlab: training diverged: {error}.\nThe last checkpoint in {out} is {last}; resume from it "
-              "with --resume and a lower --lr or --grad-clip.", file=sys.stderr)  # fmt: skip
+        if group.is_main:
+            print(f"seqlab: training diverged: {error}.\nThe last checkpoint in {out} is {last}; resume from it "
+                  "with --resume and a lower --lr or --grad-clip.", file=sys.stderr)  # fmt: skip
         return 1
-    minutes = (time.monotonic() - started) / 60
+    if group.is_main:
+        _report(args, out, run, result, data, train_config, unit, device, minutes=(time.monotonic() - started) / 60)
+    return 0
+
+
+def _report(args, out, run, result, data, train_config, unit, device, *, minutes: float) -> None:
+    """The end of a run: how it stopped, the test score of a finished run, and samples."""
     print(f"stopped: {result.stop_reason} after {minutes:.1f} min, step {run.state.step}, "
           f"{run.state.tokens_seen:,} {unit}s seen")  # fmt: skip
     print(f"held-out: {result.evaluation.summary()}")
@@ -245,13 +281,16 @@ def run_train(args: argparse.Namespace) -> int:
             data.test, train_config.held_out_batch_size, device, part=f"{data.source}: the test text"
         )
         with run.averager.applied():
-            print(f"test: {evaluate(model, test_streams, train_config.bptt, unit=unit).summary()}")
+            print(f"test: {evaluate(run.model, test_streams, train_config.bptt, unit=unit).summary()}")
     print(f"checkpoint: {out}  (sample with: seqlab lm generate {out})")
     with run.averager.applied():
         for index in range(args.samples):
-            sample = generate(model, data.vocab, length=args.sample_length, seed=train_config.seed + index)
+            sample = generate(run.model, data.vocab, length=args.sample_length, seed=train_config.seed + index)
             print(f"\n----- sample {index + 1} -----\n{sample}")
-    return 0
+
+
+def _silent(*args: Any, **kwargs: Any) -> None:
+    """Prints nothing: what every process but rank 0 of a distributed run says."""
 
 
 def run_evaluate(args: argparse.Namespace) -> int:

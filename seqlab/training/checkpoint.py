@@ -57,6 +57,7 @@ def save_checkpoint(
     run: TrainingRun | None = None,
     extra_files: dict[str, str | bytes] | None = None,
     best: bool = False,
+    rng_states: list[tuple[dict[str, torch.Tensor], dict[str, Any]]] | None = None,
 ) -> Path:
     """Write a checkpoint to ``directory`` atomically, replacing any checkpoint there.
 
@@ -70,6 +71,9 @@ def save_checkpoint(
         extra_files: more files to write into the checkpoint, by name (text or bytes).
         best: these weights are the best so far, to keep as ``best.safetensors`` too;
             otherwise the checkpoint being replaced passes its best weights on.
+        rng_states: the random-number states of every process of a distributed run, in
+            rank order (:func:`~seqlab.training.rng.capture_rng_states` of each); None saves
+            this process's.
 
     Returns:
         The checkpoint directory.
@@ -93,7 +97,7 @@ def save_checkpoint(
         _write_json(staging / CONFIG_FILE, config)
         vocab.save(staging / VOCAB_FILE)
         if run is not None:
-            _save_training_state(staging / TRAINING_STATE_FILE, run)
+            _save_training_state(staging / TRAINING_STATE_FILE, run, rng_states or [capture_rng_states()])
         for name, content in (extra_files or {}).items():
             path = staging / name
             path.write_bytes(content) if isinstance(content, bytes) else path.write_text(content, encoding="utf-8")
@@ -163,13 +167,16 @@ def load_weights(model: nn.Module, directory: str | Path, device: str | torch.de
     model.to(device)
 
 
-def restore_training_state(directory: str | Path, run: TrainingRun, device: str | torch.device) -> None:
+def restore_training_state(
+    directory: str | Path, run: TrainingRun, device: str | torch.device, *, rank: int = 0
+) -> None:
     """Restore a run from a checkpoint into ``run``, whose model already holds the saved weights.
 
     Restores the optimiser, the RNGs, the counters, the carried state (put on ``device``)
     and, when the run was averaging, the raw weights and their running averages. The
     optimiser state is loaded through the CPU and moved by ``load_state_dict`` to its
-    parameters' device.
+    parameters' device. Process ``rank`` of a distributed run takes its own random-number
+    state (rank 0's when the checkpoint has fewer processes); the carry is every stream's.
     """
     path = require_checkpoint(directory, for_resume=True) / TRAINING_STATE_FILE
     try:
@@ -177,7 +184,8 @@ def restore_training_state(directory: str | Path, run: TrainingRun, device: str 
             metadata = json.loads(file.metadata()["json"])
             tensors = {key: file.get_tensor(key) for key in file.keys()}
         run.optimizer.load_state_dict(_optimizer_state_dict(tensors, metadata["optimizer"]))
-        restore_rng_states(_with_prefix(tensors, "rng."), metadata["rng"])
+        saved_rank = rank if rank < len(metadata["rng"]) else 0
+        restore_rng_states(_with_prefix(tensors, f"rng.{saved_rank}."), metadata["rng"][saved_rank])
         run.state = TrainingState(**metadata["state"])
         averaging = metadata["averaging"]
         if averaging["count"]:
@@ -187,15 +195,15 @@ def restore_training_state(directory: str | Path, run: TrainingRun, device: str 
     run.carry = _unflatten_carry(_with_prefix(tensors, "carry."), metadata["carry"], device)
 
 
-def _save_training_state(path: Path, run: TrainingRun) -> None:
+def _save_training_state(path: Path, run: TrainingRun, rng_states: list) -> None:
     optimizer_tensors, optimizer_json = _flatten_optimizer(run.optimizer.state_dict())
-    rng_tensors, rng_json = capture_rng_states()
     carry_tensors, carry_structure = _flatten_carry(run.carry)
     tensors = {
         **{f"optimizer.{key}": value for key, value in optimizer_tensors.items()},
-        **{f"rng.{key}": value for key, value in rng_tensors.items()},
         **{f"carry.{key}": value for key, value in carry_tensors.items()},
     }
+    for rank, (rng_tensors, _) in enumerate(rng_states):
+        tensors |= {f"rng.{rank}.{key}": value for key, value in rng_tensors.items()}
     if run.averager.active:
         for (name, parameter), average in zip(run.model.named_parameters(), run.averager.averages, strict=True):
             tensors[f"raw.{name}"] = parameter
@@ -203,7 +211,7 @@ def _save_training_state(path: Path, run: TrainingRun) -> None:
     metadata = {
         "state": dataclasses.asdict(run.state),
         "optimizer": optimizer_json,
-        "rng": rng_json,
+        "rng": [rng_json for _, rng_json in rng_states],
         "carry": carry_structure,
         "averaging": {"count": run.averager.count},
     }

@@ -23,6 +23,7 @@ from seqlab.data.batching import window_at
 from seqlab.errors import SeqlabError
 from seqlab.training.averaging import ParameterAverage
 from seqlab.training.config import TrainConfig
+from seqlab.training.distributed import SINGLE_PROCESS, ProcessGroup, any_process, sum_over_processes
 from seqlab.training.evaluate import Evaluation, evaluate
 from seqlab.training.optim import clip_gradients, learning_rate, set_learning_rate
 from seqlab.training.progress import EpochProgress
@@ -134,17 +135,27 @@ def window_length(config: TrainConfig) -> int:
     return max(VARIABLE_BPTT_MIN, int(random.gauss(base, VARIABLE_BPTT_SPREAD)))
 
 
-def stop_reason(config: TrainConfig, state: TrainingState, deadline: float | None) -> str | None:
+def stop_reason(
+    config: TrainConfig,
+    state: TrainingState,
+    deadline: float | None,
+    *,
+    group: ProcessGroup = SINGLE_PROCESS,
+    device: torch.device | None = None,
+) -> str | None:
     """Why the run must stop now, or None to go on.
 
     Args:
         deadline: a :func:`time.monotonic` time, or None for no time limit.
+        group: the processes of a distributed run, which stop together when any one of
+            them reaches the deadline (every other reason is the same on all of them).
+        device: where ``group`` exchanges its flags.
     """
     if state.epoch >= config.epochs:
         return f"finished {config.epochs} epoch(s)"
     if config.max_steps is not None and state.step >= config.max_steps:
         return f"reached max_steps={config.max_steps}"
-    if deadline is not None and time.monotonic() >= deadline:
+    if deadline is not None and any_process(time.monotonic() >= deadline, group, device):
         return f"reached the {config.max_minutes:g}-minute limit"
     if config.patience is not None and _stopped_improving(state.epoch_end_losses(), config.patience):
         return f"validation stopped improving (patience {config.patience})"
@@ -166,6 +177,8 @@ def train(
     log: Callable[[str], None] = tqdm.write,
     progress: bool = True,
     unit: str = "token",
+    group: ProcessGroup = SINGLE_PROCESS,
+    forward_model: nn.Module | None = None,
 ) -> TrainResult:
     """Train until a limit of ``config`` is reached, checkpointing after every evaluation.
 
@@ -190,6 +203,11 @@ def train(
         log: receives one line per evaluation.
         progress: show a progress bar (tokens/s, running loss).
         unit: what a token is ("char", "word"), for the log lines.
+        group: the processes of a distributed run. Each trains on its own block of streams
+            (``train_streams`` and ``valid_streams`` are its blocks); the held-out losses are
+            summed over processes, and ``save`` is called on every process (it gathers).
+        forward_model: what to call for training steps, e.g. ``run.model`` wrapped in
+            ``DistributedDataParallel``; ``run.model`` when None.
 
     Shape:
         - train_streams: ``(T, B)``, on the model's device
@@ -211,13 +229,23 @@ def train(
     seconds_before = state.seconds
     interval_losses: list[float] = []  # floats: keeping the loss tensors kept ~16 MB each alive
 
+    forward_model = forward_model if forward_model is not None else run.model
+    device = train_streams.device
+
+    def stop() -> str | None:
+        return stop_reason(config, state, deadline, group=group, device=device)
+
     def evaluate_and_save(epoch_end: bool) -> Evaluation:
         with run.averager.applied():
             evaluation = evaluate(run.model, valid_streams, config.bptt, unit=unit)
+        if group.distributed:
+            total, tokens = sum_over_processes([evaluation.loss * evaluation.tokens, evaluation.tokens], group, device)
+            evaluation = Evaluation(loss=total / tokens, tokens=int(tokens), unit=unit)
         if not math.isfinite(evaluation.loss):
             raise TrainingDiverged(f"the held-out loss is {evaluation.loss} at step {state.step}")
         state.seconds = seconds_before + time.monotonic() - started
-        train_loss = sum(interval_losses) / len(interval_losses) if interval_losses else None
+        loss_sum, steps = sum_over_processes([sum(interval_losses), len(interval_losses)], group, device)
+        train_loss = loss_sum / steps if steps else None
         interval_losses.clear()
         epochs = state.epoch + state.position / rows
         base_lr = learning_rate(config, max(0, state.step - 1), schedule_steps, math.ceil(epochs) - 1)
@@ -234,7 +262,7 @@ def train(
     evaluation = None
     if config.optimizer == "asgd" and not run.averager.active:
         state.averaging_since = state.step
-    while (reason := stop_reason(config, state, deadline)) is None:
+    while (reason := stop()) is None:
         batch = train_streams.size(1)
         with EpochProgress(state.epoch + 1, rows * batch, state.position * batch, enabled=progress, unit=unit) as bar:
             while reason is None:
@@ -244,7 +272,7 @@ def train(
                 set_learning_rate(run.optimizer, lr)
                 try:
                     loss, run.carry = train_step(
-                        run.model, run.optimizer, inputs, targets, run.carry, grad_clip=config.grad_clip
+                        forward_model, run.optimizer, inputs, targets, run.carry, grad_clip=config.grad_clip
                     )
                 except TrainingDiverged as error:
                     raise TrainingDiverged(
@@ -255,15 +283,15 @@ def train(
                     run.averager.update()
                 interval_losses.append(loss.item())
                 state.step, state.position = state.step + 1, state.position + inputs.size(0)
-                state.tokens_seen += inputs.numel()
+                state.tokens_seen += inputs.numel() * group.world_size  # every process trains as many
                 bar.update(inputs.numel(), interval_losses[-1])
                 epoch_done = state.position == rows
                 if epoch_done:
                     state.epoch, state.position, run.carry = state.epoch + 1, 0, None
-                reason = stop_reason(config, state, deadline)
+                reason = stop()
                 if epoch_done or reason is not None or state.step % config.eval_every == 0:
                     evaluation = evaluate_and_save(epoch_done)
-                    reason = stop_reason(config, state, deadline)
+                    reason = stop()
                 if epoch_done:
                     break
     if evaluation is None:

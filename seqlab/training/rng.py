@@ -8,10 +8,15 @@ from typing import Any
 import torch
 
 
-def seed_everything(seed: int) -> None:
-    """Seed Python's ``random`` and torch (the CPU generator and every CUDA device's)."""
+def seed_everything(seed: int, *, rank: int = 0) -> None:
+    """Seed Python's ``random`` and torch (the CPU generator and every CUDA device's).
+
+    Process ``rank`` of a distributed run seeds torch with ``seed + rank``, so processes
+    draw different dropout masks, and Python's ``random`` with ``seed``, so they all draw
+    the same window lengths (variable BPTT) and stay in step.
+    """
     random.seed(seed)
-    torch.manual_seed(seed)
+    torch.manual_seed(seed + rank)
 
 
 def capture_rng_states() -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
