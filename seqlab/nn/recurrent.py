@@ -202,6 +202,7 @@ class RecurrentBase(Module):
                 [current[name] for name in self._flat_weights_names],
                 bias=self.bias,
                 batch_first=self.batch_first,
+                masked_weights=self.weight_drop > 0 and self.training,
                 **options,
             )
         weights = [

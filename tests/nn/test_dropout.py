@@ -92,3 +92,26 @@ def test_weight_drop_is_off_in_eval_mode():
     ours.eval()
     x = torch.randn(5, 2, 3, dtype=torch.float64)
     torch.testing.assert_close(ours(x)[0], theirs(x)[0], rtol=0, atol=0)
+
+
+def test_weight_drop_silences_only_the_not_flattened_warning_of_the_kernel(monkeypatch):
+    """cuDNN warns that masked weights are not flattened; that copy is DropConnect's, so it is hushed."""
+    from seqlab.nn import fused
+
+    kernel = fused.KERNELS["LSTM"]
+
+    def warning_kernel(*args):
+        import warnings
+
+        warnings.warn(fused.NOT_FLATTENED_WARNING + ". This means they need to be compacted ...", UserWarning)
+        warnings.warn("some other problem", UserWarning)
+        return kernel(*args)
+
+    monkeypatch.setitem(fused.KERNELS, "LSTM", warning_kernel)
+    x = torch.randn(3, 2, 4)
+    with pytest.warns(UserWarning) as dropped:
+        snn.LSTM(4, 5, weight_drop=0.5).train()(x)
+    assert [str(w.message) for w in dropped] == ["some other problem"]
+    with pytest.warns(UserWarning) as plain:
+        snn.LSTM(4, 5).train()(x)
+    assert len(plain) == 2  # without DropConnect the warning is a real one and stays
