@@ -1,9 +1,12 @@
 """RNN dropout variants, each tested by its defining property (mission parts R2, R5, R6)."""
 
+import warnings
+
 import pytest
 import torch
 
 import seqlab.nn as snn
+from seqlab.nn import fused
 from seqlab.errors import SeqlabError
 from tests.nn.conftest import LAYER_KINDS, twin_layers
 
@@ -96,15 +99,11 @@ def test_weight_drop_is_off_in_eval_mode():
 
 def test_weight_drop_silences_only_the_not_flattened_warning_of_the_kernel(monkeypatch):
     """cuDNN warns that masked weights are not flattened; that copy is DropConnect's, so it is hushed."""
-    from seqlab.nn import fused
-
     kernel = fused.KERNELS["LSTM"]
 
     def warning_kernel(*args):
-        import warnings
-
-        warnings.warn(fused.NOT_FLATTENED_WARNING + ". This means they need to be compacted ...", UserWarning)
-        warnings.warn("some other problem", UserWarning)
+        warnings.warn(fused.NOT_FLATTENED_WARNING + ". This means they need to be compacted ...", stacklevel=1)
+        warnings.warn("some other problem", stacklevel=1)
         return kernel(*args)
 
     monkeypatch.setitem(fused.KERNELS, "LSTM", warning_kernel)
