@@ -6,8 +6,8 @@ import pytest
 import torch
 
 import seqlab.nn as snn
-from seqlab.nn import fused
 from seqlab.errors import SeqlabError
+from seqlab.nn import fused
 from tests.nn.conftest import LAYER_KINDS, twin_layers
 
 
