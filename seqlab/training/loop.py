@@ -266,25 +266,11 @@ def train(
         batch = train_streams.size(1)
         with EpochProgress(state.epoch + 1, rows * batch, state.position * batch, enabled=progress, unit=unit) as bar:
             while reason is None:
-                length = window_length(config)
-                inputs, targets = window_at(train_streams, state.position, length)
-                lr = learning_rate(config, state.step, schedule_steps, state.epoch) * length / config.bptt
-                set_learning_rate(run.optimizer, lr)
-                try:
-                    loss, run.carry = train_step(
-                        forward_model, run.optimizer, inputs, targets, run.carry, grad_clip=config.grad_clip
-                    )
-                except TrainingDiverged as error:
-                    raise TrainingDiverged(
-                        f"{error} at step {state.step + 1} (epoch {state.epoch + 1}, training row "
-                        f"{state.position}, lr {lr:.4g}); the step was not taken"
-                    ) from None
-                if state.averaging_since is not None:
-                    run.averager.update()
-                interval_losses.append(loss.item())
-                state.step, state.position = state.step + 1, state.position + inputs.size(0)
-                state.tokens_seen += inputs.numel() * group.world_size  # every process trains as many
-                bar.update(inputs.numel(), interval_losses[-1])
+                loss, rows_done = _train_window(run, forward_model, train_streams, config, schedule_steps)
+                interval_losses.append(loss)
+                state.step, state.position = state.step + 1, state.position + rows_done
+                state.tokens_seen += rows_done * batch * group.world_size  # every process trains as many
+                bar.update(rows_done * batch, loss)
                 epoch_done = state.position == rows
                 if epoch_done:
                     state.epoch, state.position, run.carry = state.epoch + 1, 0, None
@@ -297,6 +283,28 @@ def train(
     if evaluation is None:
         evaluation = evaluate_and_save(False)
     return TrainResult(evaluation=evaluation, stop_reason=reason)
+
+
+def _train_window(
+    run: TrainingRun, forward_model: nn.Module, streams: torch.Tensor, config: TrainConfig, schedule_steps: int
+) -> tuple[float, int]:
+    """One optimiser step on the window at ``run.state.position``; returns its loss and length in rows."""
+    state = run.state
+    length = window_length(config)
+    inputs, targets = window_at(streams, state.position, length)  # (L, B)
+    lr = learning_rate(config, state.step, schedule_steps, state.epoch) * length / config.bptt
+    set_learning_rate(run.optimizer, lr)
+    try:
+        loss, run.carry = train_step(forward_model, run.optimizer, inputs, targets, run.carry,
+                                     grad_clip=config.grad_clip)  # fmt: skip
+    except TrainingDiverged as error:
+        raise TrainingDiverged(
+            f"{error} at step {state.step + 1} (epoch {state.epoch + 1}, training row {state.position}, "
+            f"lr {lr:.4g}); the step was not taken"
+        ) from None
+    if state.averaging_since is not None:
+        run.averager.update()
+    return loss.item(), inputs.size(0)
 
 
 def _maybe_start_averaging(run: TrainingRun, config: TrainConfig, log: Callable[[str], None]) -> None:
