@@ -25,6 +25,7 @@ test: install
 
 bench: install
 	$(BIN)/python benchmarks/layers.py
+	$(BIN)/python benchmarks/word_lm.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache
