@@ -71,7 +71,10 @@ def start_process_group(device: torch.device) -> tuple[ProcessGroup, torch.devic
 
 
 def end_process_group(group: ProcessGroup) -> None:
+    """Leave the run together: the barrier keeps a process that is done (every rank but 0, which
+    still reports) from tearing its connections down under the others (gloo then aborts)."""
     if group.distributed and dist.is_initialized():
+        dist.barrier()
         dist.destroy_process_group()
 
 
