@@ -231,7 +231,7 @@ def _train(args, out, preset_name, model_fields, train_config, data_config, grou
         load_weights(model, origin, device, which=which)
         say(f"fine-tuning the {which} weights of {origin}")
     processes = f" x {group.world_size} processes" if group.distributed else ""
-    say(f"model: {_describe(config)}, {_count(model):,} parameters, on {device}{processes}")
+    say(f"model: {_describe(config)}, {model.num_parameters():,} parameters, on {device}{processes}")
 
     config_json = {
         "seqlab_version": __version__,
@@ -302,7 +302,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     bptt = args.bptt or training.get("bptt", 35)
     tokens = torch.tensor(vocab.encode(read_text_file(args.file)), dtype=torch.long)
     streams = token_streams(tokens, batch_size, device, part=str(args.file))
-    unit = "char" if type(vocab).__name__ == "CharVocab" else "word"
+    unit = vocab.level
     if args.cache:
         cache = CacheConfig(window=args.cache_window, theta=args.cache_theta, interpolation=args.cache_lambda)
         evaluation = evaluate_with_cache(model, streams, bptt, cache, unit=unit)
@@ -446,8 +446,3 @@ def _describe(config: Any) -> str:
     sizes = "/".join(str(hidden) for _, hidden in config.layer_sizes())
     tied = ", tied" if config.tie_weights else ""
     return f"{config.cell.upper()} {sizes}, embedding {config.embedding_size}{tied}, vocabulary {config.vocab_size}"
-
-
-def _count(model: torch.nn.Module) -> int:
-    """Trainable numbers, tied matrices once."""
-    return sum(parameter.numel() for parameter in model.parameters())

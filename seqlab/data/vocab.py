@@ -14,6 +14,7 @@ stands for every token left out (unseen in training, or cut by ``min_count`` or
 from __future__ import annotations
 
 import json
+from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -40,7 +41,7 @@ def _kept_tokens(counts: Counter, min_count: int, max_size: int | None, reserved
     return ranked if max_size is None else ranked[: max_size - reserved]
 
 
-class Vocab:
+class Vocab(ABC):
     """What both vocabularies share: ids, equality, and saving as JSON.
 
     Args:
@@ -48,6 +49,7 @@ class Vocab:
     """
 
     format: ClassVar[str]  # names the kind in the saved JSON
+    level: ClassVar[str]  # what a token is: "char" or "word"
     unk_id = 0
 
     def __init__(self, tokens: Sequence[str]):
@@ -70,13 +72,13 @@ class Vocab:
     def __repr__(self) -> str:
         return f"{type(self).__name__}({len(self)} tokens)"
 
+    @abstractmethod
     def encode(self, text: str) -> list[int]:
         """The id of each token of ``text``; tokens not in the vocabulary become :attr:`unk_id`."""
-        raise NotImplementedError
 
+    @abstractmethod
     def decode(self, ids: Iterable[int]) -> str:
         """The text spelled by ``ids``."""
-        raise NotImplementedError
 
     def encode_prompt(self, text: str) -> list[int]:
         """The ids of ``text`` as the beginning of a longer text (see :class:`WordVocab`)."""
@@ -86,13 +88,14 @@ class Vocab:
         """``prompt`` followed by the decoded ``continuation``, as one text."""
         return prompt + continuation
 
+    @abstractmethod
     def _entries(self) -> dict[str, Any]:
         """The JSON fields beside ``format`` and ``version`` from which the class rebuilds itself."""
-        raise NotImplementedError
 
     @classmethod
+    @abstractmethod
     def _from_entries(cls, data: dict[str, Any]) -> Vocab:
-        raise NotImplementedError
+        """The vocabulary :meth:`_entries` describes."""
 
     def to_json(self) -> dict:
         """A JSON-ready description from which :func:`vocab_from_json` rebuilds this vocabulary."""
@@ -136,6 +139,7 @@ class CharVocab(Vocab):
     """
 
     format = "seqlab.char_vocab"
+    level = "char"
 
     def __init__(self, chars: Sequence[str]):
         chars = tuple(chars)
@@ -201,6 +205,7 @@ class WordVocab(Vocab):
     """
 
     format = "seqlab.word_vocab"
+    level = "word"
     eos_id = 1
 
     def __init__(self, words: Sequence[str]):
@@ -276,7 +281,7 @@ class WordVocab(Vocab):
         return cls(data["words"])
 
 
-VOCAB_CLASSES: dict[str, type[Vocab]] = {"char": CharVocab, "word": WordVocab}
+VOCAB_CLASSES: dict[str, type[Vocab]] = {vocab_class.level: vocab_class for vocab_class in (CharVocab, WordVocab)}
 
 
 def vocab_from_json(data: dict) -> Vocab:

@@ -93,7 +93,7 @@ def save_checkpoint(
         if best:
             shutil.copyfile(staging / WEIGHTS_FILE, staging / BEST_WEIGHTS_FILE)
         elif (directory / BEST_WEIGHTS_FILE).is_file():
-            shutil.copyfile(directory / BEST_WEIGHTS_FILE, staging / BEST_WEIGHTS_FILE)
+            _link_or_copy(directory / BEST_WEIGHTS_FILE, staging / BEST_WEIGHTS_FILE)
         _write_json(staging / CONFIG_FILE, config)
         vocab.save(staging / VOCAB_FILE)
         if run is not None:
@@ -312,6 +312,14 @@ def _swap_into_place(staging: Path, directory: Path) -> None:
     _fsync(directory.parent)
     if retired is not None:
         shutil.rmtree(retired)
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    """Pass an unchanged file on to the new checkpoint: a hard link (no copying) where possible."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
 
 
 def _make_permissions_ordinary(staging: Path) -> None:
