@@ -26,6 +26,8 @@ test: install
 bench: install
 	$(BIN)/python benchmarks/layers.py
 	$(BIN)/python benchmarks/word_lm.py
+	$(BIN)/python benchmarks/word2vec.py
+	$(BIN)/python benchmarks/glove.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

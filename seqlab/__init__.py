@@ -7,6 +7,7 @@ Subpackages:
     seqlab.models     models built from seqlab.nn
     seqlab.training   training loop, checkpoints
     seqlab.decode     sampling and search
+    seqlab.embeddings word2vec, GloVe, and using, evaluating, plotting and debiasing word vectors
 """
 
 __version__ = "0.1.0"

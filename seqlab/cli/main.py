@@ -10,10 +10,10 @@ import argparse
 import sys
 
 from seqlab import __version__
-from seqlab.cli import lm, reference
+from seqlab.cli import embed, lm, reference
 from seqlab.errors import SeqlabError
 
-COMMAND_GROUPS = {"lm": lm, "reference": reference}
+COMMAND_GROUPS = {"lm": lm, "embed": embed, "reference": reference}
 
 
 def build_parser() -> argparse.ArgumentParser:

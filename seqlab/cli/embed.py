@@ -1,0 +1,350 @@
+"""``seqlab embed``: train word vectors (word2vec, GloVe) and use them.
+
+Sub-commands: ``train``, ``evaluate``, ``similar``, ``analogy``, ``plot``, ``debias``, ``convert``.
+Vector files are read and written in the word2vec text (``.txt``) and binary (``.bin``) formats
+and GloVe's text format, so gensim and the original tools read ours and we read theirs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+
+from tqdm import tqdm
+
+from seqlab.embeddings.debias import bias_projection, debias
+from seqlab.embeddings.evaluation import evaluate_analogies, evaluate_word_pairs
+from seqlab.embeddings.formats import VECTOR_FORMATS, load_vectors, save_vectors
+from seqlab.embeddings.glove import GloVeConfig, train_glove
+from seqlab.embeddings.plot import plot_words
+from seqlab.embeddings.word2vec import ARCHITECTURES, LOSSES, Word2Vec, Word2VecConfig, train_word2vec
+from seqlab.errors import SeqlabError
+
+EVALUATION_FILES = {"analogies": "questions-words.txt", "word_pairs": ("wordsim353.tsv", "simlex999.txt")}
+SHOWN_BIAS_WORDS = ("receptionist", "nurse", "engineer", "programmer", "homemaker", "doctor", "babysitter")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``embed`` command group and its sub-commands to ``subparsers``."""
+    group = subparsers.add_parser(
+        "embed",
+        help="word vectors: train word2vec or GloVe, evaluate, query, plot, debias, convert",
+        description="Word embeddings: word2vec (skip-gram, CBOW) and GloVe, and the tools to use them.",
+    )
+    commands = group.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    _register_train(commands)
+    _register_evaluate(commands)
+    _register_queries(commands)
+    _register_plot(commands)
+    _register_debias(commands)
+    _register_convert(commands)
+
+
+def _command(commands, name: str, help: str, func) -> argparse.ArgumentParser:
+    parser = commands.add_parser(
+        name,
+        help=help,
+        description=help[0].upper() + help[1:] + ".",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.set_defaults(func=func)
+    return parser
+
+
+def _register_train(commands) -> None:
+    train = _command(commands, "train", "train word vectors on a text file (one sentence per line)", run_train)
+    train.add_argument(
+        "corpus", type=Path, help="UTF-8 text, words separated by whitespace; or a folder with train.txt"
+    )
+    train.add_argument("--out", type=Path, required=True, help="vector file to write: .bin (word2vec binary) or .txt")
+    train.add_argument("--method", choices=(*ARCHITECTURES, "glove"), default="skipgram", help="the model")
+    train.add_argument("--loss", choices=LOSSES, default="negative", help="word2vec's output layer")
+    train.add_argument("--dim", type=int, default=100, help="vector dimensions")
+    train.add_argument("--window", type=int, help="context words on each side (default: 5; GloVe 10)")
+    train.add_argument("--negative", type=int, default=5, help="noise words per prediction (negative sampling)")
+    train.add_argument("--min-count", type=int, default=5, help="drop words seen fewer times")
+    train.add_argument("--max-vocab-size", type=int, help="keep only this many of the most frequent words (word2vec)")
+    train.add_argument("--epochs", type=int, help="passes over the text (default: 5; GloVe 25)")
+    train.add_argument("--sample", type=float, default=1e-3, help="subsampling threshold of frequent words; 0: off")
+    train.add_argument(
+        "--learning-rate",
+        type=float,
+        help="initial learning rate (default: word2vec 0.025 skip-gram, 0.05 CBOW; GloVe 0.05)",
+    )
+    train.add_argument("--min-learning-rate", type=float, default=1e-4, help="word2vec's rate at the end")
+    train.add_argument("--x-max", type=float, default=100.0, help="GloVe: f(X) = 1 from X = x_max")
+    train.add_argument("--weighting-exponent", type=float, default=0.75, help="GloVe: f(X) = (X / x_max)^this")
+    train.add_argument("--memory-mb", type=float, default=1024.0, help="GloVe: memory for counting before spilling")
+    train.add_argument("--threads", type=int, default=2, help="worker threads (1 is reproducible)")
+    train.add_argument("--seed", type=int, default=1, help="random seed")
+    train.add_argument("--save-model", type=Path, help="also save the whole word2vec model here, to continue later")
+    train.add_argument(
+        "--continue-from",
+        type=Path,
+        help="a folder written by --save-model: train it further on CORPUS, adding its new words",
+    )
+    train.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def run_train(args: argparse.Namespace) -> int:
+    """Train word2vec or GloVe, write the vectors, print per-epoch losses."""
+    if args.method == "glove":
+        if args.continue_from or args.save_model:
+            raise SeqlabError("--continue-from and --save-model are for word2vec; GloVe retrains from its counts")
+        return _train_glove(args)
+    if args.continue_from:
+        model = Word2Vec.load(args.continue_from)
+        config = model.config  # the saved settings, but for how long and on how many threads
+        config.epochs = args.epochs or config.epochs
+        config.threads = args.threads
+    else:
+        model = None
+        config = Word2VecConfig(
+            architecture=args.method,
+            loss=args.loss,
+            dim=args.dim,
+            window=args.window or 5,
+            negative=args.negative,
+            min_count=args.min_count,
+            max_vocab_size=args.max_vocab_size,
+            sample=args.sample,
+            alpha=args.learning_rate,
+            min_alpha=args.min_learning_rate,
+            epochs=args.epochs or 5,
+            threads=args.threads,
+            seed=args.seed,
+        )
+    _check_output_path(args.out)
+    with tqdm(unit="word", unit_scale=True, disable=args.quiet or None, desc=f"{config.architecture}") as bar:
+        model, report = train_word2vec(args.corpus, config, model=model, progress=bar.update)
+    for number, epoch in enumerate(report.epochs, start=1):
+        print(
+            f"epoch {number:>3}  loss {epoch.loss:.4f} nats/prediction  "
+            f"{epoch.words_per_second:,.0f} words/s  {epoch.seconds:.1f} s"
+        )
+    save_vectors(model.keyed_vectors(), args.out)
+    if args.save_model:
+        model.save(args.save_model)
+    print(f"{len(model.vocabulary)} words x {config.dim} dimensions -> {args.out}")
+    return 0
+
+
+def _train_glove(args: argparse.Namespace) -> int:
+    config = GloVeConfig(
+        dim=args.dim,
+        window=args.window or 10,
+        x_max=args.x_max,
+        alpha=args.weighting_exponent,
+        learning_rate=args.learning_rate or 0.05,
+        epochs=args.epochs or 25,
+        threads=args.threads,
+        seed=args.seed,
+        min_count=args.min_count,
+        memory_limit_mb=args.memory_mb,
+    )
+    _check_output_path(args.out)
+    with tqdm(total=config.epochs, unit="epoch", disable=args.quiet or None, desc="glove") as bar:
+
+        def report(epoch) -> None:
+            bar.update(1)
+            bar.set_postfix(cost=f"{epoch.cost:.4f}")
+
+        result = train_glove(args.corpus, config, progress=report)
+    print(f"counted {result.nonzeros:,} co-occurring pairs in {result.counting_seconds:.1f} s")
+    for number, (cost, seconds) in enumerate(zip(result.losses, result.epoch_seconds), start=1):
+        print(f"epoch {number:>3}  cost {cost:.4f}  {seconds:.1f} s")
+    save_vectors(result.vectors, args.out)
+    print(
+        f"{len(result.vectors)} words x {config.dim} dimensions -> {args.out} "
+        f"(peak memory {result.peak_memory_bytes / 2**20:.0f} MiB)"
+    )
+    return 0
+
+
+def _check_output_path(path: Path) -> None:
+    """Refuse an output whose format is unclear before hours of training, not after."""
+    if path.suffix not in (".bin", ".txt", ".vec"):
+        raise SeqlabError(f"{path}: name the output .bin (word2vec binary) or .txt (word2vec text)")
+
+
+def _register_evaluate(commands) -> None:
+    evaluate = _command(commands, "evaluate", "score vectors on analogy and word-similarity sets", run_evaluate)
+    evaluate.add_argument("vectors", type=Path, help="vector file (word2vec .bin/.txt or GloVe .txt)")
+    evaluate.add_argument("--analogies", type=Path, help="analogy questions (questions-words.txt format)")
+    evaluate.add_argument("--word-pairs", type=Path, nargs="+", help="similarity sets: word1 TAB word2 TAB score")
+    evaluate.add_argument(
+        "--data",
+        type=Path,
+        default=os.environ.get("SEQLAB_EMBEDDING_EVAL"),
+        help="folder with questions-words.txt, wordsim353.tsv, simlex999.txt, used when no file "
+        "is named (default: $SEQLAB_EMBEDDING_EVAL)",
+    )
+    evaluate.add_argument(
+        "--restrict-vocab",
+        type=int,
+        default=300_000,
+        help="only the most frequent N words answer and are asked (gensim's rule)",
+    )
+    evaluate.add_argument("--method", choices=("add", "mul"), default="add", help="3CosAdd or 3CosMul analogies")
+    evaluate.add_argument("--case-sensitive", action="store_true", help="do not compare words upper-cased")
+    evaluate.add_argument("--json", action="store_true", help="print the results as JSON")
+    _add_format_flag(evaluate)
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    analogy_file, pair_files = _evaluation_files(args)
+    kv = load_vectors(args.vectors, format=args.format)
+    options = {"restrict_vocab": args.restrict_vocab, "case_insensitive": not args.case_sensitive}
+    results = []
+    if analogy_file:
+        results.append(evaluate_analogies(kv, analogy_file, method=args.method, **options))
+    results += [evaluate_word_pairs(kv, path, **options) for path in pair_files]
+    if args.json:
+        print(json.dumps([result.to_dict() for result in results], indent=2))
+    else:
+        print("\n\n".join(result.format() for result in results))
+    return 0
+
+
+def _evaluation_files(args: argparse.Namespace) -> tuple[Path | None, list[Path]]:
+    if args.analogies or args.word_pairs:
+        return args.analogies, list(args.word_pairs or [])
+    if args.data is None:
+        raise SeqlabError("name --analogies and/or --word-pairs files, or a --data folder that holds them")
+    analogy_file = args.data / EVALUATION_FILES["analogies"]
+    pair_files = [args.data / name for name in EVALUATION_FILES["word_pairs"] if (args.data / name).is_file()]
+    if not analogy_file.is_file() and not pair_files:
+        raise SeqlabError(f"{args.data}: holds none of questions-words.txt, wordsim353.tsv, simlex999.txt")
+    return (analogy_file if analogy_file.is_file() else None), pair_files
+
+
+def _register_queries(commands) -> None:
+    similar = _command(commands, "similar", "the words nearest to a word (cosine similarity)", run_similar)
+    similar.add_argument("vectors", type=Path, help="vector file")
+    similar.add_argument("word", nargs="+", help="word(s) whose mean direction to search around")
+    similar.add_argument("--minus", nargs="+", default=[], help="words to subtract")
+    similar.add_argument("--topn", type=int, default=10, help="how many neighbours")
+    _add_format_flag(similar)
+    analogy = _command(commands, "analogy", "solve 'A is to B as C is to ?'", run_analogy)
+    analogy.add_argument("vectors", type=Path, help="vector file")
+    analogy.add_argument("a")
+    analogy.add_argument("b")
+    analogy.add_argument("c")
+    analogy.add_argument("--method", choices=("add", "mul"), default="add", help="3CosAdd or 3CosMul")
+    analogy.add_argument("--topn", type=int, default=5, help="how many answers")
+    _add_format_flag(analogy)
+
+
+def run_similar(args: argparse.Namespace) -> int:
+    kv = load_vectors(args.vectors, format=args.format)
+    _print_ranking(kv.most_similar(positive=args.word, negative=args.minus, topn=args.topn))
+    return 0
+
+
+def run_analogy(args: argparse.Namespace) -> int:
+    kv = load_vectors(args.vectors, format=args.format)
+    print(f"{args.a} : {args.b} :: {args.c} : ?")
+    _print_ranking(kv.analogy(args.a, args.b, args.c, method=args.method, topn=args.topn))
+    return 0
+
+
+def _print_ranking(ranking: list[tuple[str, float]]) -> None:
+    width = max((len(word) for word, _ in ranking), default=0)
+    for word, score in ranking:
+        print(f"{word:<{width}}  {score:.4f}")
+
+
+def _register_plot(commands) -> None:
+    plot = _command(commands, "plot", "draw chosen words in 2-D (PCA or t-SNE) as a PNG", run_plot)
+    plot.add_argument("vectors", type=Path, help="vector file")
+    plot.add_argument("words", nargs="+", help="the words to draw")
+    plot.add_argument("--out", type=Path, required=True, help="PNG file to write")
+    plot.add_argument("--method", choices=("pca", "tsne"), default="pca", help="the projection")
+    plot.add_argument("--skip-missing", action="store_true", help="leave out unknown words instead of failing")
+    plot.add_argument("--seed", type=int, default=0, help="t-SNE seed")
+    _add_format_flag(plot)
+
+
+def run_plot(args: argparse.Namespace) -> int:
+    kv = load_vectors(args.vectors, format=args.format)
+    drawn = plot_words(kv, args.words, args.out, method=args.method, seed=args.seed, skip_missing=args.skip_missing)
+    if drawn.skipped:
+        print(f"not in the vocabulary, left out: {' '.join(drawn.skipped)}")
+    print(f"{len(drawn.words)} words -> {drawn.path}")
+    return 0
+
+
+def _register_debias(commands) -> None:
+    debias_parser = _command(commands, "debias", "remove a gender direction (Bolukbasi et al. 2016)", run_debias)
+    debias_parser.add_argument("vectors", type=Path, help="vector file")
+    debias_parser.add_argument("--out", type=Path, required=True, help="debiased vector file to write")
+    debias_parser.add_argument("--definitional", type=Path, help="pairs defining the direction, two words a line")
+    debias_parser.add_argument("--equalize", type=Path, help="pairs to make equidistant, two words a line")
+    debias_parser.add_argument("--gender-specific", type=Path, help="words to leave alone, one a line")
+    debias_parser.add_argument(
+        "--show",
+        nargs="*",
+        default=list(SHOWN_BIAS_WORDS),
+        help="words whose projection on the direction is printed before and after",
+    )
+    _add_format_flag(debias_parser)
+
+
+def run_debias(args: argparse.Namespace) -> int:
+    kv = load_vectors(args.vectors, format=args.format)
+    options = {}
+    if args.definitional:
+        options["definitional_pairs"] = _read_word_pairs(args.definitional)
+    if args.equalize:
+        options["equalize_pairs"] = _read_word_pairs(args.equalize)
+    if args.gender_specific:
+        options["gender_specific_words"] = frozenset(_read_word_list(args.gender_specific))
+    result = debias(kv, **options)
+    shown = [word for word in args.show if word in kv]
+    before = bias_projection(kv, shown, result.direction)
+    after = bias_projection(result.vectors, shown, result.direction)
+    print(f"neutralised {result.neutralised} words, equalised {len(result.equalised_pairs)} pairs")
+    for word in shown:
+        print(f"{word:<14} cosine with the direction {before[word]:+.4f} -> {after[word]:+.4f}")
+    save_vectors(result.vectors, args.out)
+    print(f"-> {args.out}")
+    return 0
+
+
+def _read_word_list(path: Path) -> list[str]:
+    try:
+        return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    except (OSError, UnicodeDecodeError) as error:
+        raise SeqlabError(f"{path}: cannot read: {error}") from None
+
+
+def _read_word_pairs(path: Path) -> list[tuple[str, str]]:
+    pairs = []
+    for number, line in enumerate(_read_word_list(path), start=1):
+        words = line.split()
+        if len(words) != 2:
+            raise SeqlabError(f"{path}, line {number}: expected two words, got {len(words)}: {line!r}")
+        pairs.append((words[0], words[1]))
+    return pairs
+
+
+def _register_convert(commands) -> None:
+    convert = _command(commands, "convert", "convert between word2vec text, word2vec binary and GloVe", run_convert)
+    convert.add_argument("source", type=Path, help="vector file to read")
+    convert.add_argument("target", type=Path, help="vector file to write")
+    convert.add_argument("--format", choices=VECTOR_FORMATS, help="the target's format (default: by its extension)")
+    convert.add_argument("--from-format", choices=VECTOR_FORMATS, help="the source's format (default: detected)")
+    convert.add_argument("--limit", type=int, help="keep only the first N words")
+
+
+def run_convert(args: argparse.Namespace) -> int:
+    kv = load_vectors(args.source, format=args.from_format, limit=args.limit)
+    save_vectors(kv, args.target, format=args.format)
+    print(f"{len(kv)} words x {kv.vector_size} dimensions -> {args.target}")
+    return 0
+
+
+def _add_format_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--format", choices=VECTOR_FORMATS, help="the vector file's format (default: detected)")

@@ -1,0 +1,50 @@
+"""Word embeddings: word2vec and GloVe, and the tools to use and share the vectors.
+
+Training (a trainer owns its weights; the vectors it hands out are frozen):
+
+    vocabulary, corpus, encoded_corpus   counting words, streaming text, text as index arrays
+    huffman, sampling                    the Huffman code, subsampling and noise distributions
+    word2vec, word2vec_jobs, word2vec_kernels   skip-gram and CBOW with negative sampling,
+                                         hierarchical or full softmax; threads and compiled loops
+    cooccurrence, glove                  GloVe's streamed co-occurrence counts and its training
+
+Using vectors:
+
+    keyed_vectors   KeyedVectors: lookup, similarity, most-similar, analogies (3CosAdd, 3CosMul)
+    evaluation      the Google analogy set and word-similarity sets, as gensim scores them
+    formats         word2vec text and binary, GloVe text
+    projection, plot   PCA and t-SNE to 2-D, a labelled PNG
+    debias          Bolukbasi et al. 2016: bias direction, neutralise, equalise
+
+Example:
+    >>> from seqlab.embeddings import Word2Vec, Word2VecConfig
+    >>> sentences = [["the", "cat", "sat"], ["the", "dog", "sat"]] * 50
+    >>> model = Word2Vec.from_sentences(sentences, Word2VecConfig(dim=16, min_count=1, threads=1))
+    >>> report = model.train_sentences(sentences)
+    >>> kv = model.keyed_vectors()
+    >>> len(kv.most_similar("cat", topn=2))
+    2
+"""
+
+from seqlab.embeddings.evaluation import evaluate_analogies, evaluate_word_pairs
+from seqlab.embeddings.formats import load_vectors, save_vectors
+from seqlab.embeddings.glove import GloVeConfig, train_glove
+from seqlab.embeddings.keyed_vectors import KeyedVectors
+from seqlab.embeddings.plot import plot_words
+from seqlab.embeddings.vocabulary import Vocabulary
+from seqlab.embeddings.word2vec import Word2Vec, Word2VecConfig, train_word2vec
+
+__all__ = [
+    "GloVeConfig",
+    "KeyedVectors",
+    "Vocabulary",
+    "Word2Vec",
+    "Word2VecConfig",
+    "evaluate_analogies",
+    "evaluate_word_pairs",
+    "load_vectors",
+    "plot_words",
+    "save_vectors",
+    "train_glove",
+    "train_word2vec",
+]

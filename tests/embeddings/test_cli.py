@@ -1,0 +1,120 @@
+"""``seqlab embed``: every sub-command on a small corpus the test writes itself."""
+
+import json
+
+import numpy as np
+import pytest
+
+from seqlab.cli.main import main
+from seqlab.embeddings.formats import load_vectors, save_vectors
+from seqlab.embeddings.keyed_vectors import KeyedVectors
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    rng = np.random.default_rng(0)
+    topics = [["king", "queen", "prince", "princess", "royal"], ["car", "truck", "bus", "road", "engine"]]
+    glue = ["the", "a", "of", "and", "man", "woman"]
+    lines = []
+    for _ in range(400):
+        topic = topics[rng.integers(2)]
+        lines.append(" ".join(str(rng.choice(topic if rng.random() < 0.6 else glue)) for _ in range(10)))
+    path = tmp_path_factory.mktemp("text") / "corpus.txt"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.fixture(scope="module")
+def vectors(corpus, tmp_path_factory):
+    out = tmp_path_factory.mktemp("vectors") / "vectors.bin"
+    assert main(["embed", "train", str(corpus), "--out", str(out), "--dim", "12", "--epochs", "2",
+                 "--threads", "1", "--quiet"]) == 0  # fmt: skip
+    return out
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [
+        ["--method", "cbow", "--loss", "hierarchical"],
+        ["--method", "skipgram", "--loss", "softmax", "--window", "2"],
+        ["--method", "glove", "--epochs", "3", "--window", "4"],
+    ],
+)
+def test_train_writes_vectors_gensim_can_read(corpus, tmp_path, flags, capsys):
+    from gensim.models import KeyedVectors as GensimVectors
+
+    out = tmp_path / "v.txt"
+    assert (
+        main(["embed", "train", str(corpus), "--out", str(out), "--dim", "8", "--threads", "1", "--quiet", *flags]) == 0
+    )
+    theirs = GensimVectors.load_word2vec_format(str(out))
+    assert theirs.vector_size == 8 and "king" in theirs.key_to_index
+    assert "epoch" in capsys.readouterr().out
+
+
+def test_training_continues_from_a_saved_model_with_new_words(corpus, tmp_path):
+    model = tmp_path / "model"
+    assert main(["embed", "train", str(corpus), "--out", str(tmp_path / "a.bin"), "--dim", "8", "--epochs", "1",
+                 "--threads", "1", "--quiet", "--save-model", str(model)]) == 0  # fmt: skip
+    more = tmp_path / "more.txt"
+    more.write_text("king zebra queen zebra\n" * 20)
+    assert main(["embed", "train", str(more), "--continue-from", str(model), "--out", str(tmp_path / "b.bin"),
+                 "--epochs", "1", "--quiet"]) == 0  # fmt: skip
+    before, after = load_vectors(tmp_path / "a.bin"), load_vectors(tmp_path / "b.bin")
+    assert "zebra" not in before and "zebra" in after
+    assert after.index_to_key[: len(before)] == before.index_to_key
+
+
+def test_similar_and_analogy_print_ranked_words(vectors, capsys):
+    assert main(["embed", "similar", str(vectors), "king", "--topn", "3"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 3 and "king" not in [line.split()[0] for line in lines]
+    assert main(["embed", "analogy", str(vectors), "man", "king", "woman", "--method", "mul", "--topn", "2"]) == 0
+    assert capsys.readouterr().out.startswith("man : king :: woman : ?")
+
+
+def test_evaluate_prints_json_scores(vectors, tmp_path, capsys):
+    analogies = tmp_path / "analogies.txt"
+    analogies.write_text(": royal\nman king woman queen\nking queen prince princess\n")
+    pairs = tmp_path / "pairs.tsv"
+    pairs.write_text("king\tqueen\t9\ncar\ttruck\t8\nking\tcar\t1\nroad\tqueen\t0.5\n")
+    assert main(["embed", "evaluate", str(vectors), "--analogies", str(analogies), "--word-pairs", str(pairs),
+                 "--json"]) == 0  # fmt: skip
+    analogy_result, pair_result = json.loads(capsys.readouterr().out)
+    assert analogy_result["sections"][0]["total"] == 2
+    assert pair_result["pairs"] == 4
+
+
+def test_evaluate_without_files_says_what_to_give(vectors, capsys, monkeypatch):
+    monkeypatch.delenv("SEQLAB_EMBEDDING_EVAL", raising=False)
+    assert main(["embed", "evaluate", str(vectors)]) == 2
+    assert "--analogies" in capsys.readouterr().err
+
+
+def test_convert_plot_and_debias(vectors, tmp_path, capsys):
+    glove = tmp_path / "v.glove.txt"
+    assert main(["embed", "convert", str(vectors), str(glove), "--format", "glove"]) == 0
+    assert not glove.read_text().splitlines()[0].split()[0].isdigit()  # no header line
+    assert load_vectors(glove, format="glove").index_to_key == load_vectors(vectors).index_to_key
+    png = tmp_path / "words.png"
+    assert main(["embed", "plot", str(vectors), "king", "queen", "car", "truck", "zebra", "--skip-missing",
+                 "--out", str(png)]) == 0  # fmt: skip
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and "zebra" in capsys.readouterr().out
+    rng = np.random.default_rng(1)
+    words = ["she", "he", "her", "his", "woman", "man", "girl", "boy", "nurse", "engineer", "table"]
+    gendered = KeyedVectors(words, rng.standard_normal((len(words), 6)).astype(np.float32))
+    save_vectors(gendered, tmp_path / "gendered.txt")
+    out = tmp_path / "debiased.txt"
+    assert main(["embed", "debias", str(tmp_path / "gendered.txt"), "--out", str(out), "--show", "nurse"]) == 0
+    printed = capsys.readouterr().out
+    assert "nurse" in printed and "-> +0.0000" in printed.replace("-> -0.0000", "-> +0.0000")
+
+
+def test_bad_output_name_is_refused_before_training(corpus, tmp_path, capsys):
+    assert main(["embed", "train", str(corpus), "--out", str(tmp_path / "vectors.model")]) == 2
+    assert "name the output .bin" in capsys.readouterr().err
+
+
+def test_an_unknown_word_is_named(vectors, capsys):
+    assert main(["embed", "similar", str(vectors), "xylophone"]) == 2
+    assert "xylophone" in capsys.readouterr().err
