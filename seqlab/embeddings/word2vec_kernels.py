@@ -12,6 +12,12 @@ words. Every loss is the exact negative log-likelihood of the prediction, summed
 - negative sampling: ``-log σ(h·c_t) - Σ_k log σ(-h·c_k)`` over the drawn noise words ``k``;
 - hierarchical softmax: ``-Σ_n log σ(±h·c_n)`` over the inner nodes ``n`` on the target's path;
 - full softmax: ``-log softmax(C h)_t``.
+
+Hierarchical softmax updates the inner nodes near the root of the Huffman tree in nearly every
+prediction. Shared between threads, their rows would move from core to core at each update, and
+that traffic, not arithmetic, would bound the speed of several threads. So each job trains a private
+copy of the ``HOT_NODES`` busiest rows and adds its change to ``C`` when it ends; a job alone (one
+thread) gets exactly the sequential result.
 """
 
 from __future__ import annotations
@@ -23,6 +29,9 @@ from seqlab.embeddings.prefetch import prefetch_row
 
 NEGATIVE_SAMPLING, HIERARCHICAL_SOFTMAX, FULL_SOFTMAX = 0, 1, 2
 SKIP_GRAM, CBOW = 0, 1
+HOT_NODES = 64  # rows of C nearest the Huffman root that each job trains privately (see the module docstring)
+# Every kernel uses error_model="numpy" (no divisor here can be zero): without the code paths that
+# raise ZeroDivisionError, numba drops the reference counting of the arrays passed at each call.
 ARCHITECTURES = {"skipgram": SKIP_GRAM, "cbow": CBOW}
 LOSSES = {"negative": NEGATIVE_SAMPLING, "hierarchical": HIERARCHICAL_SOFTMAX, "softmax": FULL_SOFTMAX}
 
@@ -65,7 +74,7 @@ def _sigmoid_and_softplus(x: float) -> tuple[float, float]:
     return e / (1.0 + e), np.log1p(e)
 
 
-@njit(nogil=True, fastmath=True, cache=True)
+@njit(nogil=True, fastmath=True, cache=True, error_model="numpy")
 def logistic_update(h, C, rows, labels, count, alpha, h_grad) -> float:
     """One SGD step of binary logistic regressions of ``h`` against ``C[rows[:count]]``.
 
@@ -102,7 +111,68 @@ def logistic_update(h, C, rows, labels, count, alpha, h_grad) -> float:
     return loss
 
 
-@njit(nogil=True, fastmath=True, cache=True)
+@njit(nogil=True, fastmath=True, cache=True, error_model="numpy", inline="always")
+def path_update(X, x_row, C, hot, rows, labels, count, alpha, h_grad, scores) -> float:
+    """``logistic_update`` of the input vector ``X[x_row]`` against the inner nodes of one Huffman path.
+
+    The same result as ``logistic_update``, faster: a path never visits a node twice and the input
+    is fixed until the caller applies ``h_grad``, so no score depends on another node's update. All
+    are computed first, and the dot products, each a long chain of dependent additions, overlap
+    instead of waiting for each other. The input is passed as a row of its matrix, not as a view,
+    since numba counts references to a view at every call.
+
+    Args:
+        X, x_row: the input vector is ``X[x_row]`` (read only here).
+        hot: (K, D) the job's copy of the last K rows of ``C``, trained in their place.
+        scores: (>= count,) float64 scratch space.
+        The others as for ``logistic_update``.
+    """
+    dim = X.shape[1]
+    cut = C.shape[0] - hot.shape[0]
+    for r in range(count):
+        row = rows[r]
+        score = np.float32(0.0)
+        if row >= cut:  # two loops, not one over a chosen matrix, which numba would not vectorise
+            for d in range(dim):
+                score += X[x_row, d] * hot[row - cut, d]
+        else:
+            for d in range(dim):
+                score += X[x_row, d] * C[row, d]
+        scores[r] = score
+    loss = 0.0
+    for r in range(count):
+        row = rows[r]
+        score, label = scores[r], labels[r]
+        probability, softplus = _sigmoid_and_softplus(score)
+        loss += softplus - label * score
+        g = np.float32((label - probability) * alpha)
+        if row >= cut:
+            for d in range(dim):
+                c = hot[row - cut, d]
+                h_grad[d] += g * c
+                hot[row - cut, d] = c + g * X[x_row, d]
+        else:
+            for d in range(dim):
+                c = C[row, d]
+                h_grad[d] += g * c
+                C[row, d] = c + g * X[x_row, d]
+    return loss
+
+
+@njit(inline="always")
+def _merge_hot_rows(C, hot, base) -> None:
+    """Add the job's change of its private rows (``hot - base``) to ``C``.
+
+    A row no other thread has changed takes the private value itself, so a job alone is exact.
+    """
+    cut = C.shape[0] - hot.shape[0]
+    for r in range(hot.shape[0]):
+        for d in range(hot.shape[1]):
+            c = C[cut + r, d]
+            C[cut + r, d] = hot[r, d] if c == base[r, d] else c + (hot[r, d] - base[r, d])
+
+
+@njit(nogil=True, fastmath=True, cache=True, error_model="numpy")
 def softmax_update(h, C, target, alpha, h_grad, scores) -> float:
     """One SGD step of the full softmax ``p = softmax(C h)`` towards word ``target``.
 
@@ -148,7 +218,7 @@ def _draw_noise(alias_keep, alias_index, state) -> int:
     return k if u - k < alias_keep[k] else alias_index[k]
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, error_model="numpy")
 def draw_noise_words(alias_keep, alias_index, count, seed):
     """(count,) int32 noise words drawn exactly as the training kernel draws them (for checking it)."""
     state = np.array([seed], dtype=np.int64)
@@ -167,23 +237,28 @@ def _draw_upcoming_noise(C, alias_keep, alias_index, upcoming_noise, noise_state
 
 
 @njit(inline="always")
+def _load_path(codes, points, lengths, word, rows, labels) -> int:
+    """Write ``word``'s Huffman path (inner nodes, branch labels) into ``rows`` and ``labels``; returns its length."""
+    count = lengths[word]
+    for n in range(count):
+        rows[n] = points[word, n]
+        labels[n] = 1.0 - codes[word, n]  # word2vec.c's convention: bit 1 is the label-0 branch
+    return count
+
+
+@njit(inline="always")
 def _predict(h, C, target, loss_kind, tables, work, alpha) -> float:
-    """Train the output layer to predict ``target`` from ``h``; returns the loss.
+    """Train the output layer to predict ``target`` from ``h`` by negative sampling or the full
+    softmax; returns the loss.
 
     ``work`` is (rows, labels, h_grad, scores, upcoming_noise, noise_state); the step for ``h``
     is left in ``h_grad``. Negative sampling uses the noise words drawn one prediction ahead.
     """
-    _, alias_keep, alias_index, codes, points, lengths = tables
+    _, alias_keep, alias_index, _, _, _ = tables
     rows, labels, h_grad, scores, upcoming_noise, noise_state = work
     h_grad[:] = 0.0
     if loss_kind == FULL_SOFTMAX:
         return softmax_update(h, C, target, alpha, h_grad, scores)
-    if loss_kind == HIERARCHICAL_SOFTMAX:
-        count = lengths[target]
-        for n in range(count):
-            rows[n] = points[target, n]
-            labels[n] = 1.0 - codes[target, n]  # word2vec.c's convention: bit 1 is the label-0 branch
-        return logistic_update(h, C, rows, labels, count, alpha, h_grad)
     rows[0] = target
     labels[0] = 1.0
     count = 1
@@ -214,7 +289,7 @@ def _add_to_row(W, row, step) -> None:
         W[row, d] += step[d]
 
 
-@njit(nogil=True, fastmath=True, cache=True)
+@njit(nogil=True, fastmath=True, cache=True, error_model="numpy")
 def train_sentences(
     tokens, ends, first, last, W, C, architecture, loss_kind, tables, window, negative, alpha_start, alpha_end, seeds
 ):
@@ -248,11 +323,16 @@ def train_sentences(
         longest = max(longest, ends[s] - (0 if s == 0 else ends[s - 1]))
     sentence = np.empty(longest, np.int32)
     rows = np.empty(max(negative + 1, codes.shape[1]), np.int32)
-    h, h_grad = np.empty(W.shape[1], np.float32), np.empty(W.shape[1], np.float32)
-    scores = np.empty(C.shape[0] if loss_kind == FULL_SOFTMAX else 1, np.float64)
+    mean, h_grad = np.empty((1, W.shape[1]), np.float32), np.empty(W.shape[1], np.float32)
+    h = mean[0]  # CBOW's input, the single row of ``mean``
+    scores = np.empty(C.shape[0] if loss_kind == FULL_SOFTMAX else rows.shape[0], np.float64)
     upcoming_noise = np.empty(negative if loss_kind == NEGATIVE_SAMPLING else 0, np.int32)
     _draw_upcoming_noise(C, alias_keep, alias_index, upcoming_noise, noise_state)
-    work = (rows, np.empty(rows.shape[0], np.float32), h_grad, scores, upcoming_noise, noise_state)
+    hierarchical = loss_kind == HIERARCHICAL_SOFTMAX
+    hot = C[C.shape[0] - min(HOT_NODES, C.shape[0]) if hierarchical else C.shape[0] :].copy()
+    base = hot.copy()
+    labels = np.empty(rows.shape[0], np.float32)
+    work = (rows, labels, h_grad, scores, upcoming_noise, noise_state)
     loss, predictions, words = 0.0, 0, 0
     for s in range(first, last):
         begin = 0 if s == 0 else ends[s - 1]
@@ -262,10 +342,17 @@ def train_sentences(
         for i in range(length):
             reach = window - int(_uniform(state) * window)  # 1..window
             lo, hi = max(0, i - reach), min(length, i + reach + 1)
+            # Hierarchical softmax bypasses _predict: the centre's path serves all its predictions, and
+            # passing arrays in tuples or as views would cost numba reference counting at each one.
+            path = _load_path(codes, points, lengths, sentence[i], rows, labels) if hierarchical else 0
             if architecture == SKIP_GRAM:
                 for j in range(lo, hi):
                     if j != i:
-                        loss += _predict(W[sentence[j]], C, sentence[i], loss_kind, tables, work, alpha)
+                        if hierarchical:
+                            h_grad[:] = 0.0
+                            loss += path_update(W, sentence[j], C, hot, rows, labels, path, alpha, h_grad, scores)
+                        else:
+                            loss += _predict(W[sentence[j]], C, sentence[i], loss_kind, tables, work, alpha)
                         _add_to_row(W, sentence[j], h_grad)
                         predictions += 1
             elif hi - lo > 1:
@@ -274,9 +361,14 @@ def train_sentences(
                     if j != i:
                         h += W[sentence[j]]
                 h *= np.float32(1.0 / (hi - lo - 1))
-                loss += _predict(h, C, sentence[i], loss_kind, tables, work, alpha)
+                if hierarchical:
+                    h_grad[:] = 0.0
+                    loss += path_update(mean, 0, C, hot, rows, labels, path, alpha, h_grad, scores)
+                else:
+                    loss += _predict(h, C, sentence[i], loss_kind, tables, work, alpha)
                 for j in range(lo, hi):  # word2vec.c gives every context word the full step of the mean
                     if j != i:
                         _add_to_row(W, sentence[j], h_grad)
                 predictions += 1
+    _merge_hot_rows(C, hot, base)
     return loss, predictions, words

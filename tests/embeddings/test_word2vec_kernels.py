@@ -103,7 +103,17 @@ def job_setup(loss, vocab_size=12, sample=0.05):
 @pytest.mark.parametrize("architecture", ["skipgram", "cbow"])
 @pytest.mark.parametrize("loss", ["negative", "hierarchical", "softmax"])
 def test_a_job_equals_the_numpy_reference(architecture, loss):
-    sentences, settings, W, C = job_setup(loss)
+    assert_job_equals_reference(architecture, loss, vocab_size=12)
+
+
+@pytest.mark.parametrize("architecture", ["skipgram", "cbow"])
+def test_a_hierarchical_job_with_more_inner_nodes_than_it_copies_equals_the_numpy_reference(architecture):
+    assert 40 < kernels.HOT_NODES < 199  # both the job's private rows and the shared ones are trained
+    assert_job_equals_reference(architecture, "hierarchical", vocab_size=200)
+
+
+def assert_job_equals_reference(architecture, loss, vocab_size):
+    sentences, settings, W, C = job_setup(loss, vocab_size)
     tokens = np.array([w for s in sentences for w in s], np.int32)
     ends = np.cumsum([len(s) for s in sentences]).astype(np.int64)
     W_kernel, C_kernel = W.copy(), C.copy()
