@@ -7,6 +7,7 @@ Training (a trainer owns its weights; the vectors it hands out are frozen):
     word2vec, word2vec_jobs, word2vec_kernels   skip-gram and CBOW with negative sampling,
                                          hierarchical or full softmax; threads and compiled loops
     cooccurrence, glove                  GloVe's streamed co-occurrence counts and its training
+    prefetch                             a cache prefetch hint for the compiled loops
 
 Using vectors:
 
