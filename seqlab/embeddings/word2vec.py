@@ -28,7 +28,7 @@ from safetensors.numpy import load_file, save_file
 from seqlab.atomic_file import atomic_path
 from seqlab.embeddings import word2vec_kernels as kernels
 from seqlab.embeddings.corpus import read_sentences
-from seqlab.embeddings.encoded_corpus import EncodedCorpus, encode_corpus
+from seqlab.embeddings.encoded_corpus import EncodedCorpus, count_and_encode, encode_corpus
 from seqlab.embeddings.huffman import HuffmanCode, build_huffman_code
 from seqlab.embeddings.keyed_vectors import KeyedVectors
 from seqlab.embeddings.sampling import AliasTable, build_alias_table, keep_probabilities, noise_distribution
@@ -263,7 +263,7 @@ def train_word2vec(
     model: Word2Vec | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> tuple[Word2Vec, TrainingReport]:
-    """Count the words of a text file, encode it and train on it (two streamed passes).
+    """Count the words of a text file, encode it and train on it (one streamed pass over the file).
 
     Args:
         corpus: a UTF-8 text file, one sentence per line (a directory with ``train.txt`` works too).
@@ -272,13 +272,13 @@ def train_word2vec(
             words that reach its ``min_count``, and it trains for ``config.epochs`` epochs.
         progress: called with the corpus words each finished job covered.
     """
-    counts = count_words(read_sentences(corpus))
+    text = count_and_encode(read_sentences(corpus))
     if model is None:
-        model = Word2Vec.initialized(config, Vocabulary.from_counts(counts, config.min_count, config.max_vocab_size))
+        vocabulary = Vocabulary.from_counts(text.word_counts(), config.min_count, config.max_vocab_size)
+        model = Word2Vec.initialized(config, vocabulary)
     else:
-        model.grow_vocabulary(counts)
-    encoded = encode_corpus(read_sentences(corpus), model.vocabulary)
-    return model, model.train(encoded, epochs=config.epochs, progress=progress)
+        model.grow_vocabulary(text.word_counts())
+    return model, model.train(text.encoded_with(model.vocabulary), epochs=config.epochs, progress=progress)
 
 
 def _read_json(path: Path):
