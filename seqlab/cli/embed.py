@@ -177,9 +177,9 @@ def _register_evaluate(commands) -> None:
     evaluate.add_argument(
         "--data",
         type=Path,
-        default=os.environ.get("SEQLAB_EMBEDDING_EVAL"),
-        help="folder with questions-words.txt, wordsim353.tsv, simlex999.txt, used when no file "
-        "is named (default: $SEQLAB_EMBEDDING_EVAL)",
+        help="folder with questions-words.txt, wordsim353.tsv, simlex999.txt, used when no file is named "
+        "(default: $SEQLAB_EMBEDDING_EVAL, else $SEQLAB_DATA/embedding-eval, else the copies gensim ships "
+        "if gensim is installed)",
     )
     evaluate.add_argument(
         "--restrict-vocab",
@@ -211,13 +211,26 @@ def run_evaluate(args: argparse.Namespace) -> int:
 def _evaluation_files(args: argparse.Namespace) -> tuple[Path | None, list[Path]]:
     if args.analogies or args.word_pairs:
         return args.analogies, list(args.word_pairs or [])
-    if args.data is None:
+    folder = args.data or default_evaluation_folder()
+    if folder is None:
         raise SeqlabError("name --analogies and/or --word-pairs files, or a --data folder that holds them")
-    analogy_file = args.data / EVALUATION_FILES["analogies"]
-    pair_files = [args.data / name for name in EVALUATION_FILES["word_pairs"] if (args.data / name).is_file()]
+    analogy_file = folder / EVALUATION_FILES["analogies"]
+    pair_files = [folder / name for name in EVALUATION_FILES["word_pairs"] if (folder / name).is_file()]
     if not analogy_file.is_file() and not pair_files:
-        raise SeqlabError(f"{args.data}: holds none of questions-words.txt, wordsim353.tsv, simlex999.txt")
+        raise SeqlabError(f"{folder}: holds none of questions-words.txt, wordsim353.tsv, simlex999.txt")
     return (analogy_file if analogy_file.is_file() else None), pair_files
+
+
+def default_evaluation_folder() -> Path | None:
+    """Where the standard evaluation sets are when no file is named, or None if nowhere known."""
+    for variable, inside in (("SEQLAB_EMBEDDING_EVAL", ""), ("SEQLAB_DATA", "embedding-eval")):
+        if os.environ.get(variable) and (Path(os.environ[variable]) / inside).is_dir():
+            return Path(os.environ[variable]) / inside
+    try:  # gensim ships the three sets as its test data; it is optional, not a dependency
+        from gensim.test.utils import datapath
+    except ImportError:
+        return None
+    return Path(datapath(EVALUATION_FILES["analogies"])).parent
 
 
 def _register_queries(commands) -> None:

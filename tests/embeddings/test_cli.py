@@ -1,10 +1,12 @@
 """``seqlab embed``: every sub-command on a small corpus the test writes itself."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from seqlab.cli import embed
 from seqlab.cli.main import main
 from seqlab.embeddings.formats import load_vectors, save_vectors
 from seqlab.embeddings.keyed_vectors import KeyedVectors
@@ -85,8 +87,20 @@ def test_evaluate_prints_json_scores(vectors, tmp_path, capsys):
     assert pair_result["pairs"] == 4
 
 
-def test_evaluate_without_files_says_what_to_give(vectors, capsys, monkeypatch):
+def test_evaluate_without_files_uses_the_standard_sets(vectors, capsys, monkeypatch):
     monkeypatch.delenv("SEQLAB_EMBEDDING_EVAL", raising=False)
+    monkeypatch.delenv("SEQLAB_DATA", raising=False)  # so gensim's bundled copies are used
+    assert main(["embed", "evaluate", str(vectors), "--json"]) == 0
+    results = json.loads(capsys.readouterr().out)
+    assert [Path(result["path"]).name for result in results] == [
+        "questions-words.txt",
+        "wordsim353.tsv",
+        "simlex999.txt",
+    ]
+
+
+def test_evaluate_with_no_sets_anywhere_says_what_to_give(vectors, capsys, monkeypatch):
+    monkeypatch.setattr(embed, "default_evaluation_folder", lambda: None)
     assert main(["embed", "evaluate", str(vectors)]) == 2
     assert "--analogies" in capsys.readouterr().err
 
