@@ -32,9 +32,7 @@ import numpy as np
 from embedding_scores import as_gensim, data_folder, gensim_scores
 
 from seqlab.embeddings.corpus import read_sentences
-from seqlab.embeddings.encoded_corpus import count_and_encode
-from seqlab.embeddings.vocabulary import Vocabulary
-from seqlab.embeddings.word2vec import Word2Vec, Word2VecConfig
+from seqlab.embeddings.word2vec import Word2VecConfig, train_word2vec
 
 SETTINGS = {"dim": 100, "window": 5, "negative": 5, "min_count": 5, "epochs": 5, "sample": 1e-3}
 
@@ -51,13 +49,10 @@ def parse_arguments() -> argparse.Namespace:
 
 def train_ours(path: Path, architecture: str, threads: int, seed: int) -> tuple[float, dict, object]:
     """(training seconds, details, KeyedVectors) of seqlab's word2vec."""
-    began = time.perf_counter()
     config = Word2VecConfig(architecture=architecture, alpha=0.025, threads=threads, seed=seed, **SETTINGS)
-    text = count_and_encode(read_sentences(path))
-    model = Word2Vec.initialized(config, Vocabulary.from_counts(text.word_counts(), config.min_count))
-    corpus = text.encoded_with(model.vocabulary)
-    preparation = time.perf_counter() - began
-    report = model.train(corpus)
+    began = time.perf_counter()
+    model, report = train_word2vec(path, config)
+    preparation = time.perf_counter() - began - report.seconds  # counting and encoding the text
     details = {"preparation_seconds": preparation, "losses": [epoch.loss for epoch in report.epochs]}
     return report.seconds, details, model.keyed_vectors()
 

@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from seqlab.atomic_file import atomic_path
 from seqlab.embeddings.cooccurrence_kernels import (
     folded_pair_keys,
     mirrored_entries,
@@ -117,7 +118,8 @@ class Cooccurrences:
 
     def save(self, path: str | Path) -> None:
         """Write the matrix to an ``.npz`` file (plain arrays, loadable without pickle)."""
-        np.savez(path, rows=self.rows, cols=self.cols, values=self.values, vocab_size=np.int64(self.vocab_size))
+        with atomic_path(path) as temporary, open(temporary, "wb") as handle:
+            np.savez(handle, rows=self.rows, cols=self.cols, values=self.values, vocab_size=np.int64(self.vocab_size))
 
     @classmethod
     def load(cls, path: str | Path) -> Cooccurrences:

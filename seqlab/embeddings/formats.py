@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from seqlab.atomic_file import atomic_path
 from seqlab.embeddings.keyed_vectors import KeyedVectors
 from seqlab.errors import SeqlabError
 
@@ -51,7 +52,7 @@ def save_word2vec(kv: KeyedVectors, path: str | os.PathLike, *, binary: bool) ->
     """
     words = _encoded_words(kv)
     header = f"{len(kv)} {kv.vector_size}\n".encode()
-    with open(path, "wb") as handle:
+    with atomic_path(path) as temporary, open(temporary, "wb") as handle:
         handle.write(header)
         if binary:
             rows = np.asarray(kv.vectors, dtype=_LITTLE_ENDIAN_FLOAT32)
@@ -68,7 +69,7 @@ def save_glove(kv: KeyedVectors, path: str | os.PathLike) -> None:
         SeqlabError: a word is empty or contains whitespace.
     """
     words = _encoded_words(kv)
-    with open(path, "wb") as handle:
+    with atomic_path(path) as temporary, open(temporary, "wb") as handle:
         _write_text_lines(handle, words, kv.vectors)
 
 

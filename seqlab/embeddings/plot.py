@@ -7,7 +7,6 @@ leaves the user's interactive backend and open figures alone.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +15,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from seqlab.atomic_file import atomic_path
 from seqlab.embeddings.keyed_vectors import KeyedVectors
 from seqlab.embeddings.projection import pca_2d, tsne_2d
 from seqlab.errors import SeqlabError
@@ -94,7 +94,9 @@ def plot_words(
     vectors = kv.unit_vectors[[kv.index(word) for word in drawn]]  # (N, D)
     points = pca_2d(vectors) if method == "pca" else tsne_2d(vectors, seed=seed)
     figure = _scatter_figure(drawn, points, group_of, axis_name, title or f"{axis_name} of {len(drawn)} word vectors")
-    path = _save_png_atomically(figure, Path(out_path))
+    path = Path(out_path)
+    with atomic_path(path) as temporary:
+        figure.savefig(temporary, format="png", dpi=DPI)
     return WordPlot(path, drawn, skipped)
 
 
@@ -183,25 +185,3 @@ def _clutter(candidates: np.ndarray, markers: np.ndarray, labels: np.ndarray, fr
         & (candidates[:, 3] <= frame.y1)
     )
     return 3 * overlaps(labels) + overlaps(markers) + np.where(inside, 0, 3 * (len(labels) + len(markers)) + 1)
-
-
-def _save_png_atomically(figure: Figure, path: Path) -> Path:
-    """Write the PNG to a temporary file in ``path``'s folder, then rename it to ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            figure.savefig(file, format="png", dpi=DPI)
-        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes it private; give it a new file's usual mode
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def _umask() -> int:
-    """The process's file-creation mask (reading it means setting it, so it is set back at once)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
