@@ -4,7 +4,8 @@ They find parameters by torch's names (``weight_ih_l0``, ``weight_hh``, ``bias_i
 ...), so they work on any module that follows those conventions, and act block by block:
 a recurrent weight stacks G gate blocks of shape ``(H, ·)`` along its first dimension.
 
-* :func:`uniform_`: every weight ~ U(-1/√H, 1/√H), torch's default.
+* :func:`uniform_`: every weight and bias of the cells ~ U(-1/√H, 1/√H), torch's default;
+  layer-norm gains and biases keep their values (1 and 0 at construction).
 * :func:`orthogonal_recurrent_`: each gate block of each ``weight_hh`` orthogonal
   (Saxe et al. 2014), so repeated multiplication neither explodes nor vanishes at start.
 * :func:`xavier_input_`: each gate block of each ``weight_ih`` Glorot-uniform.
@@ -38,12 +39,24 @@ def _gate_blocks(weight: Tensor, hidden_size: int) -> tuple[Tensor, ...]:
     return weight.split(hidden_size, dim=0)
 
 
+# The parameters uniform_ draws: torch's weights and biases, the projection, the peepholes.
+UNIFORM_PREFIXES = ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr", "weight_ci", "weight_cf", "weight_co")
+
+
 @torch.no_grad()
 def uniform_(module: Module, bound: float | None = None) -> None:
-    """Every parameter ~ U(-bound, bound); bound defaults to 1/√hidden_size (torch's rule)."""
+    """Every weight and bias of the cells ~ U(-bound, bound); bound defaults to 1/√hidden_size.
+
+    That is torch's rule for ``weight_ih``, ``weight_hh``, ``bias_ih``, ``bias_hh`` and
+    ``weight_hr``, applied to the peephole weights (``weight_ci/cf/co``) too, as the layers'
+    own initialisation does. The layer-norm gains and biases (``ln_gain_*``, ``ln_bias_*``)
+    are left as they are: they are a normalisation's scale and shift, which start at 1 and 0
+    (Ba et al. 2016), not weights to draw.
+    """
     bound = 1.0 / math.sqrt(module.hidden_size) if bound is None else bound
-    for param in module.parameters():
-        param.uniform_(-bound, bound)
+    for prefix in UNIFORM_PREFIXES:
+        for _, param in _named(module, prefix):
+            param.uniform_(-bound, bound)
 
 
 @torch.no_grad()

@@ -24,7 +24,7 @@ full-size zero tensor).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import fields, replace
 
 import torch
 import torch.nn.functional as F
@@ -59,9 +59,8 @@ def run_direction(
         ``(output (N, P) in packed order, final state with each tensor (B, ·))``; a
         sequence's final state is its state after its own last (or, reversed, first) step.
     """
+    xp, state, weights = _open_tape(xp, state, weights)
     steps = xp.split(list(batch_sizes))
-    h0, weight_hh, tape = track_weight_gradient(state[0], weights.weight_hh)
-    state, weights = (h0, *state[1:]), replace(weights, weight_hh=weight_hh, tape=tape)
     noise = StepNoise.draw(rule.regularisation, state[0], training)
     if reverse:
         return _run_backward_in_time(rule, steps, batch_sizes, state, weights, noise)
@@ -78,6 +77,19 @@ def run_direction(
         pieces = [running, *reversed(finished)]  # rows 0.., then the earlier-ended rows
         running = tuple(torch.cat(parts) for parts in zip(*pieces))
     return torch.cat(outputs), running
+
+
+def _open_tape(xp: Tensor, state: State, weights: LayerWeights) -> tuple[Tensor, State, LayerWeights]:
+    """Routes everything one run reads through the tape's collector (see
+    :mod:`seqlab.nn.recurrent_product`), and sets ``weights.tape``."""
+    others = {
+        field.name: getattr(weights, field.name)
+        for field in fields(weights)
+        if field.name not in ("weight_hh", "tape") and getattr(weights, field.name) is not None
+    }
+    weight_hh, routed, tape = track_weight_gradient(weights.weight_hh, (xp, *state, *others.values()))
+    xp, state, rest = routed[0], routed[1 : 1 + len(state)], routed[1 + len(state) :]
+    return xp, state, replace(weights, weight_hh=weight_hh, tape=tape, **dict(zip(others, rest)))
 
 
 def _run_backward_in_time(

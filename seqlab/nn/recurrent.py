@@ -16,6 +16,12 @@ gives the same outputs and gradients. Two execution paths sit behind one interfa
 
 ``implementation="auto"`` picks fused when it can; ``"per_step"`` forces the loop, and
 ``"fused"`` insists on the kernel (and refuses configurations it cannot compute).
+
+Under ``torch.autocast`` the per-step path runs its matrix products in autocast's dtype,
+layer norm in float32, and returns gradients in the parameters' dtype
+(:mod:`seqlab.nn.precision`); the fused path is torch's kernel, with torch's own autocast
+support for it. The per-step path supports double backward (``create_graph=True``, e.g. a
+gradient penalty); on the fused path that is up to torch's kernel (cuDNN's has none).
 """
 
 from __future__ import annotations
@@ -236,7 +242,8 @@ class RecurrentBase(Module):
         if input.size(-1) != self.input_size:
             raise SeqlabError(f"{name}: input has {input.size(-1)} features, expected input_size={self.input_size}")
         dtype = self._flat_weights[0].dtype
-        if input.dtype != dtype and not torch.is_autocast_enabled():
+        # torch.is_autocast_enabled() without a device type asks about CUDA only.
+        if input.dtype != dtype and not torch.is_autocast_enabled(input.device.type):
             raise SeqlabError(f"{name}: input dtype {input.dtype} does not match the weights' dtype {dtype}")
 
     def _state_shapes(self, batch: int) -> list[tuple[int, int, int]]:

@@ -8,26 +8,47 @@ path's backward time. Here the steps record their output gradient ``g_t`` and in
 
     dW_hh = [g_0; g_1; ...]^T @ [h_{-1}; h_0; ...]      (G*H, N) @ (N, P)
 
-"At the end" is arranged through the autograd graph: :func:`track_weight_gradient` puts an
-identity node carrying ``W_hh`` on the initial state, which every step depends
-on, so autograd runs that node's backward only after all the steps' backward calls.
+"At the end" is arranged through the autograd graph: :func:`track_weight_gradient` passes
+``W_hh`` and *everything else the steps read* (initial state, projected input, the other
+weights) through one identity node, the collector, whose backward turns the tape into
+``dW_hh``. Every path from a step back to a tensor that can want a gradient runs through
+the collector, so every backward pass that runs a step also runs the collector, after all
+the steps: the tape is emptied by the pass that filled it. (With only ``W_hh`` and the
+initial state routed, a pass on a retained graph that asked for the input's gradient alone
+left its entries on the tape, and the next pass counted them again.)
 
-The tape makes this a one-shot backward: it supports ``retain_graph`` but not
-``create_graph`` (double backward) or functorch transforms; :func:`track_weight_gradient`
-falls back to plain autograd when gradients are off or the weight needs none.
+Higher derivatives are exact: in a backward pass with ``create_graph=True`` the steps'
+``grad @ W_hh`` reads ``W_hh`` through the collector and the final product is recorded like
+any other op, so double backward (a gradient penalty, Hessian-vector products) sees every
+path. functorch transforms (``torch.func.grad``, ``vmap``) are not supported: torch refuses
+these functions under them.
+
+Under ``torch.autocast`` the products run in autocast's dtype as torch's own ``addmm`` would
+(:mod:`seqlab.nn.precision`): the collector casts ``W_hh`` once per run rather than once per
+step, the steps cast ``h`` and the addend before the product (so that autograd converts their
+gradients back), the backward calls run with autocast off in the dtypes the forward saved,
+and ``dW_hh`` comes back in the parameter's dtype.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import torch
 from torch import Tensor
 from torch.autograd import Function
 
+from seqlab.nn.precision import autocast_dtype, autocast_off
+
 Tape = list[tuple[Tensor, Tensor]]
 
 
 class _RecurrentProduct(Function):
-    """``addend + h @ weight^T`` whose backward tapes ``(grad, h)`` instead of forming ``dW``."""
+    """``addend + h @ weight^T`` whose backward tapes ``(grad, h)`` instead of forming ``dW``.
+
+    ``weight`` is the collector's output; its gradient comes from the tape, so none is
+    returned for it here.
+    """
 
     @staticmethod
     def forward(ctx, h: Tensor, weight: Tensor, addend: Tensor | None, tape: Tape) -> Tensor:
@@ -43,43 +64,58 @@ class _RecurrentProduct(Function):
         grad_addend = None
         if ctx.needs_input_grad[2]:
             grad_addend = grad.sum(0) if ctx.addend_is_vector else grad
-        return grad @ weight, None, grad_addend, None
+        with autocast_off(grad):
+            grad_h = grad @ weight
+        return grad_h, None, grad_addend, None
 
 
-class _WeightGradientFromTape(Function):
-    """Identity on the initial state; its backward turns the tape into ``dW``."""
-
-    @staticmethod
-    def forward(ctx, h0: Tensor, weight: Tensor, tape: Tape) -> Tensor:
-        ctx.tape = tape
-        return h0.view_as(h0)
+class _Collector(Function):
+    """Identity on what the steps read, with ``W_hh`` in the products' dtype; its backward
+    turns the tape into ``dW_hh``."""
 
     @staticmethod
-    def backward(ctx, grad_h0: Tensor):
+    def forward(ctx, weight: Tensor, product_dtype: torch.dtype, tape: Tape, *tensors: Tensor):
+        ctx.set_materialize_grads(False)  # unused outputs get None, not full-size zeros
+        ctx.tape, ctx.weight_dtype = tape, weight.dtype
+        step_weight = weight.to(product_dtype) if product_dtype != weight.dtype else weight.view_as(weight)
+        return (step_weight, *(t.view_as(t) for t in tensors))
+
+    @staticmethod
+    def backward(ctx, grad_step_weight: Tensor | None, *grads: Tensor | None):
         tape, ctx.tape[:] = list(ctx.tape), []  # emptied so that a retained graph can run again
-        if not tape:
-            return grad_h0, None, None
-        grads = torch.cat([g for g, _ in tape])  # (N, G*H)
-        inputs = torch.cat([h for _, h in tape])  # (N, P)
-        return grad_h0, grads.t() @ inputs, None
+        grad_weight = grad_step_weight  # only a double-backward pass reaches W_hh this way
+        if tape:
+            with autocast_off(tape[0][0]):
+                grads_out = torch.cat([g for g, _ in tape])  # (N, G*H)
+                inputs = torch.cat([h for _, h in tape])  # (N, P)
+                taped = grads_out.t() @ inputs
+            grad_weight = taped if grad_weight is None else grad_weight + taped
+        if grad_weight is not None:
+            grad_weight = grad_weight.to(ctx.weight_dtype)
+        return (grad_weight, None, None, *grads)
 
 
-def track_weight_gradient(h0: Tensor, weight: Tensor) -> tuple[Tensor, Tensor, Tape | None]:
+def track_weight_gradient(weight: Tensor, tensors: Sequence[Tensor]) -> tuple[Tensor, tuple[Tensor, ...], Tape | None]:
     """Prepares one layer-direction's run so that its ``W_hh`` gradient is one product.
 
     Args:
-        h0: the initial hidden state of the run, ``(B, P)``.
         weight: ``W_hh``, ``(G*H, P)``.
+        tensors: every other tensor the steps read that may carry a gradient: the initial
+            state, the projected input and the layer's other weights.
 
     Returns:
-        ``(h0, weight, tape)`` for the loop: the state routed through the collecting node,
-        the weight detached, and the tape for :func:`recurrent_product`; the inputs
-        unchanged and no tape when no gradient is wanted.
+        ``(weight, tensors, tape)`` for the loop: ``W_hh`` and the tensors routed through the
+        collector, and the tape for :func:`recurrent_product`. When no gradient is wanted
+        (grad mode off, or ``W_hh`` frozen) the tensors come back unchanged and there is no
+        tape. Either way, under autocast the weight comes back cast to autocast's dtype,
+        once for the whole run.
     """
+    product_dtype = autocast_dtype(weight) or weight.dtype
     if not (torch.is_grad_enabled() and weight.requires_grad):
-        return h0, weight, None
+        return weight.to(product_dtype), tuple(tensors), None
     tape: Tape = []
-    return _WeightGradientFromTape.apply(h0, weight, tape), weight.detach(), tape
+    step_weight, *routed = _Collector.apply(weight, product_dtype, tape, *tensors)
+    return step_weight, tuple(routed), tape
 
 
 def recurrent_product(h: Tensor, weight: Tensor, addend: Tensor | None, tape: Tape | None) -> Tensor:
@@ -87,4 +123,8 @@ def recurrent_product(h: Tensor, weight: Tensor, addend: Tensor | None, tape: Ta
     ``(G*H,)`` or None. Taped when ``tape`` is given."""
     if tape is None:
         return h @ weight.t() if addend is None else torch.addmm(addend, h, weight.t())
+    mixed = h.dtype != weight.dtype or (addend is not None and addend.dtype != weight.dtype)
+    if mixed and autocast_dtype(h) is not None:  # the collector cast the weight; the tape wants one dtype
+        h = h.to(weight.dtype)
+        addend = None if addend is None else addend.to(weight.dtype)
     return _RecurrentProduct.apply(h, weight, addend, tape)

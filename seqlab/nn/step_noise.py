@@ -10,9 +10,11 @@ per-step draws depend on.
 * ``recurrent_dropout`` (Semeniuta et al. 2016): dropout on the candidate update only
   (LSTM ``g``, GRU ``n``), with a fresh mask per step. The memory is never erased: a
   dropped unit of the LSTM keeps ``f ⊙ c``.
-* ``zoneout_hidden``, ``zoneout_cell`` (Krueger et al. 2016): each unit keeps its previous
-  value with probability p, fresh mask per step; at evaluation the expectation
-  ``p · old + (1 - p) · new`` is used.
+* ``zoneout_hidden``, ``zoneout_cell`` (Krueger et al. 2016, Section 3.2): each unit keeps its
+  previous value with probability p, fresh mask per step; at evaluation the expectation
+  ``p · old + (1 - p) · new`` is used. "new" is always the cell's un-regularised new value:
+  an LSTM's new h is computed from its new cell before that is zoned out
+  (:class:`seqlab.nn.rules.LSTMRule`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from dataclasses import dataclass
 
 import torch
 from torch import Tensor
+
+from seqlab.nn.precision import lerp
 
 
 @dataclass(frozen=True)
@@ -79,10 +83,14 @@ def drop_update(update: Tensor, p: float, noise: StepNoise | None) -> Tensor:
 
 
 def zoneout(old: Tensor, new: Tensor, p: float, noise: StepNoise | None) -> Tensor:
-    """Each unit keeps ``old`` with probability p (training) or mixes by p (evaluation)."""
+    """``d ⊙ old + (1 - d) ⊙ new`` (Krueger et al. 2016, Section 3.2): each unit keeps ``old``
+    with probability p (d ~ Bernoulli(p), fresh per step, in training) or mixes by d = p
+    (evaluation). ``new`` must be the un-regularised new value; the result has the wider dtype
+    of the two (under autocast a float32 state stays float32)."""
     if p == 0:
         return new
     if noise is not None and noise.training:
-        keep = old.new_empty(old.shape).bernoulli_(p)
-        return torch.lerp(new, old, keep)
-    return torch.lerp(new, old, p)
+        dtype = torch.promote_types(old.dtype, new.dtype)
+        keep = torch.empty(old.shape, dtype=dtype, device=old.device).bernoulli_(p)
+        return lerp(new, old, keep)
+    return lerp(new, old, p)

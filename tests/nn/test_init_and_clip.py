@@ -44,6 +44,35 @@ def test_uniform_defaults_to_plus_minus_one_over_root_hidden():
     assert 0.9 / math.sqrt(16) < largest <= 1 / math.sqrt(16)
 
 
+@pytest.mark.parametrize("module_cls", [snn.LSTM, snn.LSTMCell])
+def test_uniform_redraws_weights_and_biases_but_leaves_layer_norm_gains_and_biases(module_cls):
+    """All cell weights (peepholes included) redrawn within ±bound; gains stay 1, biases 0."""
+    module = module_cls(5, 64, layer_norm=True, peephole=True)
+    with torch.no_grad():  # make every redrawn value distinguishable from the previous draw
+        for name, param in module.named_parameters():
+            if not name.startswith("ln_"):
+                param.fill_(7.0)
+    init.uniform_(module, 0.05)
+    drawn = {name: p for name, p in module.named_parameters() if not name.startswith("ln_")}
+    cell_weights = {"weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_ci", "weight_cf", "weight_co"}
+    assert {name.removesuffix("_l0") for name in drawn} == cell_weights
+    for name, param in drawn.items():
+        assert 0.04 < param.abs().max() <= 0.05, name  # 64+ values: the largest is near the bound
+    for name, param in module.named_parameters():
+        if name.startswith("ln_gain"):
+            assert torch.equal(param, torch.ones_like(param)), name
+        elif name.startswith("ln_bias"):
+            assert torch.equal(param, torch.zeros_like(param)), name
+
+
+def test_uniform_draws_the_projection_too():
+    lstm = snn.LSTM(5, 6, proj_size=3)
+    with torch.no_grad():
+        lstm.weight_hr_l0.fill_(7.0)
+    init.uniform_(lstm, 0.1)
+    assert lstm.weight_hr_l0.abs().max() <= 0.1
+
+
 def test_xavier_input_bounds_each_block_by_glorot():
     lstm = snn.LSTM(5, 6)
     init.xavier_input_(lstm)
