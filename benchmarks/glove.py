@@ -1,10 +1,12 @@
 """GloVe on a real corpus: counting and training cost, then analogy and similarity scores.
 
-Trains seqlab's GloVe (dim 100, window 10, min_count 5, x_max 100 or --x-max, 2 threads) and prints the
-settings, the co-occurrence counting time and nonzeros, the seconds and cost (glove.c's J / 2M)
-of each epoch, the peak memory (ru_maxrss of the process), then the scores of the vectors by
-gensim's own evaluators: accuracy on the Google analogies (questions-words.txt, 30,000 most
-frequent words) and Spearman correlation on WordSim-353 and SimLex-999.
+Trains seqlab's GloVe (dim 100, window 10, min_count 5, x_max 100 or --x-max, 2 threads, float32
+parameters or --dtype float64) and prints the settings, the co-occurrence counting time and
+nonzeros, the seconds and cost (glove.c's J / 2M) of each epoch, the median epoch's nanoseconds
+per entry of X (wall-clock time, the epoch's shuffle included, over all threads together), the
+peak memory (ru_maxrss of the process), then the scores of the vectors by gensim's own evaluators:
+accuracy on the Google analogies (questions-words.txt, 30,000 most frequent words) and Spearman
+correlation on WordSim-353 and SimLex-999.
 
 Data: ``$SEQLAB_DATA`` is the shared data folder (default ``../shared/data`` next to the
 repository); the corpus defaults to ``wikitext-2/train.txt`` in it, the test sets are read from
@@ -12,6 +14,8 @@ repository); the corpus defaults to ``wikitext-2/train.txt`` in it, the test set
 
 Usage:
     python benchmarks/glove.py                          # wikitext-2, 15 epochs
+    python benchmarks/glove.py --x-max 10 --dtype float64
+    python benchmarks/glove.py --x-max 10 --threads 1   # ns per entry of one thread
     python benchmarks/glove.py --epochs 1 --max-lines 2000
     python benchmarks/glove.py path/to/corpus.txt --epochs 25 --json glove.json
 """
@@ -40,6 +44,7 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument("--x-max", type=float, default=100.0, help="the paper's 100; the Stanford demo uses 10")
     parser.add_argument("--window", type=int, default=10, help="words on each side")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--dtype", choices=("float32", "float64"), default="float32", help="float64: glove.c's")
     parser.add_argument("--max-lines", type=int, help="train on the first lines only (a quick check)")
     parser.add_argument("--json", type=Path, metavar="OUT", help="also write the results as JSON")
     return parser.parse_args()
@@ -49,7 +54,13 @@ def main() -> None:
     args = parse_arguments()
     corpus = args.corpus or data_folder() / "wikitext-2" / "train.txt"
     config = GloVeConfig(
-        dim=100, window=args.window, min_count=5, x_max=args.x_max, epochs=args.epochs, threads=args.threads
+        dim=100,
+        window=args.window,
+        min_count=5,
+        x_max=args.x_max,
+        epochs=args.epochs,
+        threads=args.threads,
+        dtype=args.dtype,
     )
     settings = {"corpus": str(corpus), "max_lines": args.max_lines, **dataclasses.asdict(config)}
     print("settings:", json.dumps(settings), f"| numpy {np.__version__}, gensim {gensim.__version__}", platform.node())
@@ -63,6 +74,9 @@ def main() -> None:
     print(f"vocabulary: {len(result.vectors)} words in {result.vocabulary_seconds:.2f} s")
     print(f"counting: {result.counting_seconds:.2f} s, {result.nonzeros} nonzeros")
     print(f"seconds per epoch: {np.mean(result.epoch_seconds):.2f} (mean of {len(result.epoch_seconds)})")
+    ns_per_entry = float(np.median(result.epoch_seconds)) / result.nonzeros * 1e9
+    threads = f"{config.threads} thread" + ("s" if config.threads > 1 else "")
+    print(f"ns per entry: {ns_per_entry:.0f} (median epoch / nonzeros; {threads}, {config.dtype})")
     print(f"peak memory: {result.peak_memory_bytes / 2**20:.0f} MiB")
     scores = gensim_scores(as_gensim(result.vectors.index_to_key, result.vectors.vectors))
     for name, value in scores.items():
@@ -71,6 +85,7 @@ def main() -> None:
         fields = {name: getattr(result, name) for name in ("losses", "vocabulary_seconds", "counting_seconds")}
         fields |= {name: getattr(result, name) for name in ("epoch_seconds", "peak_memory_bytes", "nonzeros")}
         payload = {"settings": settings, "vocabulary_size": len(result.vectors), **fields, **scores}
+        payload["ns_per_entry"] = ns_per_entry
         args.json.write_text(json.dumps(payload, indent=2) + "\n")
 
 

@@ -1,7 +1,9 @@
 """word2vec against gensim, side by side in one run: training speed and the quality of the vectors.
 
 Both train with the same settings (dim 100, window 5, 5 negatives, min_count 5, 5 epochs,
-subsampling 1e-3, learning rate 0.025 falling to 1e-4, 2 threads), skip-gram and CBOW:
+subsampling 1e-3, learning rate 0.025 falling to 1e-4, 2 threads), skip-gram and CBOW; with
+``--loss hierarchical`` both use hierarchical softmax instead of negative sampling (gensim's
+``hs=1, negative=0``):
 
 1. on wikitext-2's training text, once per seed: words/s of each, and the scores of each set of
    vectors by gensim's own evaluators (analogies, WordSim-353, SimLex-999);
@@ -14,6 +16,7 @@ Words/s counts the words of the text (before min_count and subsampling) times ep
 Usage:
     python benchmarks/word2vec.py                       # both corpora, 6 seeds on wikitext-2 (~35 min)
     python benchmarks/word2vec.py --seeds 1 --synthetic-words 2000000
+    python benchmarks/word2vec.py --loss hierarchical --epochs 2 --seeds 3 --synthetic-words 0
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from embedding_scores import as_gensim, data_folder, gensim_scores
 from seqlab.embeddings.corpus import read_sentences
 from seqlab.embeddings.word2vec import Word2VecConfig, train_word2vec
 
-SETTINGS = {"dim": 100, "window": 5, "negative": 5, "min_count": 5, "epochs": 5, "sample": 1e-3}
+SETTINGS = {"dim": 100, "window": 5, "negative": 5, "min_count": 5, "epochs": 5, "sample": 1e-3, "loss": "negative"}
 
 
 def parse_arguments() -> argparse.Namespace:
@@ -43,6 +46,8 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument("--seeds", type=int, default=6, help="runs per model on wikitext-2")
     parser.add_argument("--synthetic-words", type=int, default=17_000_000, help="0 skips the synthetic corpus")
     parser.add_argument("--architectures", nargs="+", default=["skipgram", "cbow"])
+    parser.add_argument("--loss", choices=("negative", "hierarchical"), default=SETTINGS["loss"], help="output layer")
+    parser.add_argument("--epochs", type=int, default=SETTINGS["epochs"])
     parser.add_argument("--json", type=Path, metavar="OUT", help="also write the results as JSON")
     return parser.parse_args()
 
@@ -63,7 +68,8 @@ def train_gensim(path: Path, architecture: str, threads: int, seed: int) -> tupl
     model = gensim.models.Word2Vec(
         vector_size=SETTINGS["dim"],
         window=SETTINGS["window"],
-        negative=SETTINGS["negative"],
+        negative=SETTINGS["negative"] if SETTINGS["loss"] == "negative" else 0,
+        hs=int(SETTINGS["loss"] == "hierarchical"),
         min_count=SETTINGS["min_count"],
         sample=SETTINGS["sample"],
         workers=threads,
@@ -129,6 +135,7 @@ def write_zipf_corpus(path: Path, words: int, types: int = 100_000, seed: int = 
 
 def main() -> None:
     args = parse_arguments()
+    SETTINGS.update(loss=args.loss, epochs=args.epochs)  # read by both trainers
     print(
         f"settings: {json.dumps(SETTINGS)}, threads {args.threads}, alpha 0.025 -> 1e-4 | "
         f"numba {numba.__version__}, gensim {gensim.__version__}, numpy {np.__version__} | {platform.node()}"

@@ -3,6 +3,9 @@
 Sub-commands: ``train``, ``evaluate``, ``similar``, ``analogy``, ``plot``, ``debias``, ``convert``.
 Vector files are read and written in the word2vec text (``.txt``) and binary (``.bin``) formats
 and GloVe's text format, so gensim and the original tools read ours and we read theirs.
+
+The numba kernels and the rest of :mod:`seqlab.embeddings` are imported inside the commands,
+so that ``--help`` answers at once.
 """
 
 from __future__ import annotations
@@ -10,20 +13,46 @@ from __future__ import annotations
 import argparse
 import json
 import os
+from dataclasses import asdict
 from pathlib import Path
 
-from tqdm import tqdm
-
-from seqlab.embeddings.debias import bias_projection, debias
-from seqlab.embeddings.evaluation import evaluate_analogies, evaluate_word_pairs
-from seqlab.embeddings.formats import VECTOR_FORMATS, load_vectors, save_vectors
-from seqlab.embeddings.glove import GloVeConfig, train_glove
-from seqlab.embeddings.plot import plot_words
-from seqlab.embeddings.word2vec import ARCHITECTURES, LOSSES, Word2Vec, Word2VecConfig, train_word2vec
+from seqlab.embeddings.configs import ARCHITECTURES, LOSSES, VECTOR_FORMATS, GloVeConfig, Word2VecConfig
 from seqlab.errors import SeqlabError
 
 EVALUATION_FILES = {"analogies": "questions-words.txt", "word_pairs": ("wordsim353.tsv", "simlex999.txt")}
 SHOWN_BIAS_WORDS = ("receptionist", "nurse", "engineer", "programmer", "homemaker", "doctor", "babysitter")
+
+# `embed train` flags -> the config fields they set. All but --threads have no argparse default (None):
+# a flag left out takes the config's default, and a flag given is told apart from one left out, which
+# --continue-from needs to refuse the settings a saved model keeps.
+WORD2VEC_FLAGS = {
+    "method": "architecture",
+    "loss": "loss",
+    "dim": "dim",
+    "window": "window",
+    "negative": "negative",
+    "min_count": "min_count",
+    "max_vocab_size": "max_vocab_size",
+    "sample": "sample",
+    "learning_rate": "alpha",
+    "min_learning_rate": "min_alpha",
+    "epochs": "epochs",
+    "threads": "threads",
+    "seed": "seed",
+}
+GLOVE_FLAGS = {
+    "dim": "dim",
+    "window": "window",
+    "min_count": "min_count",
+    "x_max": "x_max",
+    "weighting_exponent": "alpha",
+    "learning_rate": "learning_rate",
+    "memory_mb": "memory_limit_mb",
+    "epochs": "epochs",
+    "threads": "threads",
+    "seed": "seed",
+}
+CONTINUABLE_FLAGS = ("epochs", "threads")  # the settings a continued word2vec model takes anew
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -42,12 +71,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _register_convert(commands)
 
 
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows each flag's default, except None: such a flag's help says what leaving it out does."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        return action.help if action.default is None else super()._get_help_string(action)
+
+
 def _command(commands, name: str, help: str, func) -> argparse.ArgumentParser:
     parser = commands.add_parser(
-        name,
-        help=help,
-        description=help[0].upper() + help[1:] + ".",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        name, help=help, description=help[0].upper() + help[1:] + ".", formatter_class=_HelpFormatter
     )
     parser.set_defaults(func=func)
     return parser
@@ -59,63 +92,67 @@ def _register_train(commands) -> None:
         "corpus", type=Path, help="UTF-8 text, words separated by whitespace; or a folder with train.txt"
     )
     train.add_argument("--out", type=Path, required=True, help="vector file to write: .bin (word2vec binary) or .txt")
-    train.add_argument("--method", choices=(*ARCHITECTURES, "glove"), default="skipgram", help="the model")
-    train.add_argument("--loss", choices=LOSSES, default="negative", help="word2vec's output layer")
-    train.add_argument("--dim", type=int, default=100, help="vector dimensions")
-    train.add_argument("--window", type=int, help="context words on each side (default: 5; GloVe 10)")
-    train.add_argument("--negative", type=int, default=5, help="noise words per prediction (negative sampling)")
-    train.add_argument("--min-count", type=int, default=5, help="drop words seen fewer times")
+    w2v, glove = Word2VecConfig, GloVeConfig  # the defaults a flag left out takes
+    train.add_argument("--method", choices=(*ARCHITECTURES, "glove"), help=f"the model (default: {w2v.architecture})")
+    train.add_argument("--loss", choices=LOSSES, help=f"word2vec's output layer (default: {w2v.loss})")
+    train.add_argument("--dim", type=int, help=f"vector dimensions (default: {w2v.dim})")
+    train.add_argument(
+        "--window", type=int, help=f"context words on each side (default: {w2v.window}; GloVe {glove.window})"
+    )
+    train.add_argument(
+        "--negative", type=int, help=f"noise words per prediction (negative sampling) (default: {w2v.negative})"
+    )
+    train.add_argument("--min-count", type=int, help=f"drop words seen fewer times (default: {w2v.min_count})")
     train.add_argument("--max-vocab-size", type=int, help="keep only this many of the most frequent words (word2vec)")
-    train.add_argument("--epochs", type=int, help="passes over the text (default: 5; GloVe 25)")
-    train.add_argument("--sample", type=float, default=1e-3, help="subsampling threshold of frequent words; 0: off")
+    train.add_argument("--epochs", type=int, help=f"passes over the text (default: {w2v.epochs}; GloVe {glove.epochs})")
+    train.add_argument(
+        "--sample", type=float, help=f"subsampling threshold of frequent words; 0: off (default: {w2v.sample})"
+    )
     train.add_argument(
         "--learning-rate",
         type=float,
-        help="initial learning rate (default: word2vec 0.025 skip-gram, 0.05 CBOW; GloVe 0.05)",
+        help=f"initial learning rate (default: word2vec 0.025 skip-gram, 0.05 CBOW; GloVe {glove.learning_rate})",
     )
-    train.add_argument("--min-learning-rate", type=float, default=1e-4, help="word2vec's rate at the end")
-    train.add_argument("--x-max", type=float, default=100.0, help="GloVe: f(X) = 1 from X = x_max")
-    train.add_argument("--weighting-exponent", type=float, default=0.75, help="GloVe: f(X) = (X / x_max)^this")
-    train.add_argument("--memory-mb", type=float, default=1024.0, help="GloVe: memory for counting before spilling")
+    train.add_argument("--min-learning-rate", type=float, help=f"word2vec's rate at the end (default: {w2v.min_alpha})")
+    train.add_argument("--x-max", type=float, help=f"GloVe: f(X) = 1 from X = x_max (default: {glove.x_max})")
+    train.add_argument(
+        "--weighting-exponent", type=float, help=f"GloVe: f(X) = (X / x_max)^this (default: {glove.alpha})"
+    )
+    train.add_argument(
+        "--memory-mb", type=float, help=f"GloVe: memory for counting before spilling (default: {glove.memory_limit_mb})"
+    )
     train.add_argument("--threads", type=int, default=2, help="worker threads (1 is reproducible)")
-    train.add_argument("--seed", type=int, default=1, help="random seed")
+    train.add_argument("--seed", type=int, help=f"random seed (default: {w2v.seed})")
     train.add_argument("--save-model", type=Path, help="also save the whole word2vec model here, to continue later")
     train.add_argument(
         "--continue-from",
         type=Path,
-        help="a folder written by --save-model: train it further on CORPUS, adding its new words",
+        help="a folder written by --save-model: train it further on CORPUS, adding its new words; the model keeps "
+        "its settings, so of the settings flags only --epochs and --threads may be given",
     )
     train.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def run_train(args: argparse.Namespace) -> int:
     """Train word2vec or GloVe, write the vectors, print per-epoch losses."""
+    from tqdm import tqdm
+
+    from seqlab.embeddings.formats import save_vectors
+    from seqlab.embeddings.word2vec import Word2Vec, train_word2vec
+
     if args.method == "glove":
         if args.continue_from or args.save_model:
             raise SeqlabError("--continue-from and --save-model are for word2vec; GloVe retrains from its counts")
         return _train_glove(args)
     if args.continue_from:
         model = Word2Vec.load(args.continue_from)
+        _refuse_changed_settings(args, model.config)
         config = model.config  # the saved settings, but for how long and on how many threads
         config.epochs = args.epochs or config.epochs
         config.threads = args.threads
     else:
         model = None
-        config = Word2VecConfig(
-            architecture=args.method,
-            loss=args.loss,
-            dim=args.dim,
-            window=args.window or 5,
-            negative=args.negative,
-            min_count=args.min_count,
-            max_vocab_size=args.max_vocab_size,
-            sample=args.sample,
-            alpha=args.learning_rate,
-            min_alpha=args.min_learning_rate,
-            epochs=args.epochs or 5,
-            threads=args.threads,
-            seed=args.seed,
-        )
+        config = Word2VecConfig(**_given_settings(args, WORD2VEC_FLAGS))
     _check_output_path(args.out)
     with tqdm(unit="word", unit_scale=True, disable=args.quiet or None, desc=f"{config.architecture}") as bar:
         model, report = train_word2vec(args.corpus, config, model=model, progress=bar.update)
@@ -131,19 +168,42 @@ def run_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _given_settings(args: argparse.Namespace, flags: dict[str, str]) -> dict:
+    """Config field -> value of each flag of ``flags`` that was given."""
+    return {field: getattr(args, flag) for flag, field in flags.items() if getattr(args, flag) is not None}
+
+
+def _refuse_changed_settings(args: argparse.Namespace, saved: Word2VecConfig) -> None:
+    """A continued model keeps its settings: a flag asking for another value is an error, not ignored.
+
+    Flags that repeat the saved value are accepted, so a command can be rerun with --continue-from added.
+    """
+    values = asdict(saved) | {"alpha": saved.initial_alpha}
+
+    def shown(value) -> str:
+        return "none" if value is None else str(value)
+
+    changed = [
+        f"--{flag.replace('_', '-')} {shown(value)} (the model's: {shown(values[field])})"
+        for flag, field in WORD2VEC_FLAGS.items()
+        if flag not in CONTINUABLE_FLAGS and (value := getattr(args, flag)) is not None and value != values[field]
+    ]
+    glove_only = [flag for flag in GLOVE_FLAGS if flag not in WORD2VEC_FLAGS]
+    changed += [f"--{flag.replace('_', '-')} (GloVe's)" for flag in glove_only if getattr(args, flag) is not None]
+    if changed:
+        raise SeqlabError(
+            f"--continue-from trains the saved model with its own settings, so it cannot take {', '.join(changed)}; "
+            "only --epochs, --threads, the corpus and the output files can change"
+        )
+
+
 def _train_glove(args: argparse.Namespace) -> int:
-    config = GloVeConfig(
-        dim=args.dim,
-        window=args.window or 10,
-        x_max=args.x_max,
-        alpha=args.weighting_exponent,
-        learning_rate=args.learning_rate or 0.05,
-        epochs=args.epochs or 25,
-        threads=args.threads,
-        seed=args.seed,
-        min_count=args.min_count,
-        memory_limit_mb=args.memory_mb,
-    )
+    from tqdm import tqdm
+
+    from seqlab.embeddings.formats import save_vectors
+    from seqlab.embeddings.glove import train_glove
+
+    config = GloVeConfig(**_given_settings(args, GLOVE_FLAGS))
     _check_output_path(args.out)
     with tqdm(total=config.epochs, unit="epoch", disable=args.quiet or None, desc="glove") as bar:
 
@@ -194,6 +254,9 @@ def _register_evaluate(commands) -> None:
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
+    from seqlab.embeddings.evaluation import evaluate_analogies, evaluate_word_pairs
+    from seqlab.embeddings.formats import load_vectors
+
     analogy_file, pair_files = _evaluation_files(args)
     kv = load_vectors(args.vectors, format=args.format)
     options = {"restrict_vocab": args.restrict_vocab, "case_insensitive": not args.case_sensitive}
@@ -251,12 +314,16 @@ def _register_queries(commands) -> None:
 
 
 def run_similar(args: argparse.Namespace) -> int:
+    from seqlab.embeddings.formats import load_vectors
+
     kv = load_vectors(args.vectors, format=args.format)
     _print_ranking(kv.most_similar(positive=args.word, negative=args.minus, topn=args.topn))
     return 0
 
 
 def run_analogy(args: argparse.Namespace) -> int:
+    from seqlab.embeddings.formats import load_vectors
+
     kv = load_vectors(args.vectors, format=args.format)
     print(f"{args.a} : {args.b} :: {args.c} : ?")
     _print_ranking(kv.analogy(args.a, args.b, args.c, method=args.method, topn=args.topn))
@@ -281,6 +348,9 @@ def _register_plot(commands) -> None:
 
 
 def run_plot(args: argparse.Namespace) -> int:
+    from seqlab.embeddings.formats import load_vectors
+    from seqlab.embeddings.plot import plot_words
+
     kv = load_vectors(args.vectors, format=args.format)
     drawn = plot_words(kv, args.words, args.out, method=args.method, seed=args.seed, skip_missing=args.skip_missing)
     if drawn.skipped:
@@ -306,6 +376,9 @@ def _register_debias(commands) -> None:
 
 
 def run_debias(args: argparse.Namespace) -> int:
+    from seqlab.embeddings.debias import bias_projection, debias
+    from seqlab.embeddings.formats import load_vectors, save_vectors
+
     kv = load_vectors(args.vectors, format=args.format)
     options = {}
     if args.definitional:
@@ -353,6 +426,8 @@ def _register_convert(commands) -> None:
 
 
 def run_convert(args: argparse.Namespace) -> int:
+    from seqlab.embeddings.formats import load_vectors, save_vectors
+
     kv = load_vectors(args.source, format=args.from_format, limit=args.limit)
     save_vectors(kv, args.target, format=args.format)
     print(f"{len(kv)} words x {kv.vector_size} dimensions -> {args.target}")

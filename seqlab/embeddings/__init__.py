@@ -2,6 +2,7 @@
 
 Training (a trainer owns its weights; the vectors it hands out are frozen):
 
+    configs                              the settings of word2vec and GloVe (no numpy, no numba)
     vocabulary, corpus, encoded_corpus   counting words, streaming text, text as index arrays
     huffman, sampling                    the Huffman code, subsampling and noise distributions
     word2vec, word2vec_jobs, word2vec_kernels   skip-gram and CBOW with negative sampling,
@@ -27,25 +28,30 @@ Example:
     2
 """
 
-from seqlab.embeddings.evaluation import evaluate_analogies, evaluate_word_pairs
-from seqlab.embeddings.formats import load_vectors, save_vectors
-from seqlab.embeddings.glove import GloVeConfig, train_glove
-from seqlab.embeddings.keyed_vectors import KeyedVectors
-from seqlab.embeddings.plot import plot_words
-from seqlab.embeddings.vocabulary import Vocabulary
-from seqlab.embeddings.word2vec import Word2Vec, Word2VecConfig, train_word2vec
+from __future__ import annotations
 
-__all__ = [
-    "GloVeConfig",
-    "KeyedVectors",
-    "Vocabulary",
-    "Word2Vec",
-    "Word2VecConfig",
-    "evaluate_analogies",
-    "evaluate_word_pairs",
-    "load_vectors",
-    "plot_words",
-    "save_vectors",
-    "train_glove",
-    "train_word2vec",
-]
+import importlib
+
+_EXPORTS = {
+    "GloVeConfig": "seqlab.embeddings.configs",
+    "KeyedVectors": "seqlab.embeddings.keyed_vectors",
+    "Vocabulary": "seqlab.embeddings.vocabulary",
+    "Word2Vec": "seqlab.embeddings.word2vec",
+    "Word2VecConfig": "seqlab.embeddings.configs",
+    "evaluate_analogies": "seqlab.embeddings.evaluation",
+    "evaluate_word_pairs": "seqlab.embeddings.evaluation",
+    "load_vectors": "seqlab.embeddings.formats",
+    "plot_words": "seqlab.embeddings.plot",
+    "save_vectors": "seqlab.embeddings.formats",
+    "train_glove": "seqlab.embeddings.glove",
+    "train_word2vec": "seqlab.embeddings.word2vec",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    """Names are imported when first used: the configs import neither numpy nor numba."""
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(_EXPORTS[name]), name)

@@ -1,12 +1,24 @@
 """GloVe's co-occurrence matrix X, counted in bounded memory.
 
 ``X[i, j]`` sums ``1/d`` over every occurrence of words ``i`` and ``j`` at distance ``d`` (1..window)
-of each other, in either order, so X is symmetric: the Stanford ``cooccur`` tool with
-``symmetric=1`` and its distance weighting. Two choices, both the Stanford tool's:
+of each other, in either order, so X is symmetric: the Stanford ``cooccur`` tool (``src/cooccur.c``
+of stanfordnlp/GloVe) with ``symmetric=1`` and its distance weighting. cooccur adds the ``1/d`` of
+each pair to X[w1][w2] and then to X[w2][w1], so a word within the window of itself (``the ... the``)
+adds ``2/d`` to its diagonal entry, and so does this module. Like cooccur:
 
-- a sentence is a line, and windows do not cross line boundaries;
+- windows stop at the end of a sentence (cooccur's sentence is a line);
 - words outside the vocabulary are removed before counting (as in word2vec), so a window reaches
   past them: in ``a <rare> b`` the words a and b are at distance 1.
+
+Sentences come as lists of words. Read from a text file by :func:`seqlab.embeddings.corpus.read_sentences`
+(as ``train_glove`` reads one), a sentence is a line too, but the reading differs from cooccur's:
+
+- a line of more than ``MAX_SENTENCE_LENGTH`` (10,000) words is cut into pieces, so the pairs
+  across a cut, which cooccur counts, are not counted;
+- words are split as Python's ``str.split()`` splits them, at any whitespace character (a carriage
+  return or a no-break space too); cooccur splits at space, tab and newline only, drops carriage
+  returns even inside words, and cuts words longer than 999 bytes;
+- the text must be UTF-8; cooccur takes any bytes.
 
 The text is streamed. Each chunk of about ``chunk_tokens`` words is encoded, its pairs are counted
 by sorting their keys (``cooccurrence_kernels``), and the chunk's sorted run of (pair, weight) is
@@ -45,7 +57,7 @@ from seqlab.embeddings.vocabulary import Vocabulary
 from seqlab.errors import SeqlabError
 
 DEFAULT_WINDOW = 10  # words on each side; the Stanford cooccur tool and its demo use 15
-DEFAULT_MEMORY_LIMIT_BYTES = 1 << 30  # runs and merge blocks; the Stanford cooccur default is 4 GB
+DEFAULT_MEMORY_LIMIT_BYTES = 1 << 30  # runs and merge blocks; the Stanford demo runs cooccur with -memory 4.0 (GB)
 CHUNK_TOKENS = 1 << 20  # words encoded and counted at once; the chunk's pair keys take 8 * window bytes each
 _MERGE_BYTES_PER_ENTRY = 96  # a merge block's arrays per run entry: inputs, radix scratch, sums, mirrored output
 

@@ -4,7 +4,8 @@ Counting works on *pair keys*: the unordered pair of words ``{a, b}`` with ``lo 
 ``hi = max(a, b)`` is the integer ``lo * V + hi``, so sorting keys sorts pairs by (lo, hi) and equal
 pairs become neighbours. While a chunk of text is counted, the distance ``d`` (1..window) of each
 occurrence is folded into its key as ``pair_key * window + (d - 1)``: a chunk is then one array of
-int64 to sort, and a pair's weight ``Σ 1/d`` is summed from how often each distance occurs.
+int64 to sort, and a pair's weight ``Σ 1/d`` is summed from how often each distance occurs (twice
+that for a word paired with itself, which stands for both directions of the symmetric count).
 """
 
 from __future__ import annotations

@@ -27,11 +27,9 @@ from pathlib import Path
 import numpy as np
 
 from seqlab.atomic_file import atomic_path
+from seqlab.embeddings.configs import VECTOR_FORMATS
 from seqlab.embeddings.keyed_vectors import KeyedVectors
 from seqlab.errors import SeqlabError
-
-VECTOR_FORMATS = ("word2vec-text", "word2vec-binary", "glove")
-"""The file formats :func:`load_vectors` reads and :func:`save_vectors` writes."""
 
 _FORMAT_OF_SUFFIX = {".bin": "word2vec-binary", ".txt": "word2vec-text", ".vec": "word2vec-text"}
 _LINES_PER_BLOCK = 4096  # text lines converted to float32 in one numpy call

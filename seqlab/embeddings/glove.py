@@ -1,30 +1,42 @@
 """GloVe (Pennington, Socher and Manning 2014): word vectors fitted to the logarithm of co-occurrence counts.
 
 Every word i has a vector w_i and a bias b_i, and as a context word a second vector w̃_i and bias
-b̃_i. They are fitted to the nonzero entries of the co-occurrence matrix X by weighted least squares:
+b̃_i. They are fitted to the nonzero entries of the co-occurrence matrix X by weighted least squares
+(the paper's eq. 8, with its weighting function, eq. 9):
 
     J = Σ_{X_ij > 0} f(X_ij) (w_i·w̃_j + b_i + b̃_j - log X_ij)²,    f(x) = min(1, (x / x_max)^α)
 
-Training follows the Stanford tool, glove.c:
+X is counted as the Stanford tool's ``cooccur`` counts it (:mod:`seqlab.embeddings.cooccurrence`
+says where reading a text file differs from cooccur's), and training follows its ``glove.c``
+(``glove_thread`` in ``src/glove.c`` of stanfordnlp/GloVe, the GitHub master):
 
 - every parameter starts uniform in [-0.5, 0.5] / dim;
-- AdaGrad with one accumulator per parameter, started at 1 so that the first step is plain SGD
-  with rate η; like glove.c the accumulator sums squared steps ``(ηg)²`` rather than squared
-  gradients ``g²`` (it is AdaGrad with rate 1 and an accumulator started at 1/η²), and there is no
-  gradient clipping;
+- AdaGrad with one accumulator per parameter, started at 1. Like glove.c, each component g of a
+  vector's gradient is first clipped to ±``grad_clip`` (glove.c's ``grad_clip_value``, 100), the
+  step is η times that, and the accumulator sums the squared *steps* rather than the squared
+  gradients: for the vectors this is AdaGrad with rate 1 on the clipped gradient and an accumulator
+  started at 1/η², whose first step is plain SGD with rate η. Also like glove.c, the biases step by
+  ``g / √G`` and accumulate ``g²``: neither η nor the clip applies to them. The exact rule is in
+  :func:`~seqlab.embeddings.glove_kernels.glove_train_entries`;
 - each epoch visits every nonzero once, in a fresh random permutation of the M entries (an int32
   array, int64 beyond 2**31 entries: 4 or 8 bytes per entry on top of X's 16). The entries are
   copied out in that order a block at a time (``BLOCK_ENTRIES``), so the kernel reads them
   sequentially; each thread takes a slice of the block and updates the shared parameters without
-  locks (Hogwild), so only a run with one thread is reproducible from the seed;
+  locks (Hogwild), so only a run with one thread is reproducible from the seed. glove.c instead
+  reads a file that its ``shuffle`` tool shuffled once, in the same order every epoch, each thread
+  a contiguous part of it;
 - the parameters are float32 by default (as word2vec's; glove.c uses double): half the memory
-  traffic, which is what the loop waits on. ``GloVeParameters.initial(..., dtype=np.float64)``
-  gives glove.c's precision;
+  traffic, which is what the loop waits on. ``GloVeConfig(dtype="float64")`` gives glove.c's
+  precision;
 - the cost reported per epoch is glove.c's: the mean over the M entries of ½ f(X_ij)(…)², each
-  term taken just before that entry's update, i.e. J / (2M) along the way. Since the per-entry loss
-  is ½ f e², its gradient is exactly the step glove.c takes.
+  term taken just before that entry's update, i.e. J / (2M) along the way. The per-entry loss is
+  ½ f e², so the g above is its gradient.
 
-The vectors kept are W + W̃, the paper's choice (section 4.2).
+What glove.c does and seqlab does not: it skips an entry whose error is inf or NaN and guards the
+updates against them, where seqlab stops with an error when an epoch's cost is not finite; and its
+text output adds an ``<unk>`` vector, the mean of the 100 rarest words' vectors.
+
+The vectors kept are W + W̃, the paper's choice (section 4.2) and glove.c's default output.
 """
 
 from __future__ import annotations
@@ -38,6 +50,7 @@ from pathlib import Path
 
 import numpy as np
 
+from seqlab.embeddings.configs import GloVeConfig
 from seqlab.embeddings.cooccurrence import Cooccurrences, count_cooccurrences, peak_memory_bytes
 from seqlab.embeddings.corpus import read_sentences
 from seqlab.embeddings.glove_kernels import glove_train_entries
@@ -46,32 +59,6 @@ from seqlab.embeddings.vocabulary import Vocabulary, count_words
 from seqlab.errors import SeqlabError
 
 BLOCK_ENTRIES = 1 << 20  # entries copied out in visiting order at a time: 16 MiB of rows, cols and values
-
-
-@dataclass
-class GloVeConfig:
-    """How to count and train GloVe; the defaults are the paper's and the Stanford tool's unless noted."""
-
-    dim: int = 100  # D, vector size; the paper's best analogy results use 300
-    window: int = 10  # words counted on each side, weighted 1/distance; the Stanford demo uses 15
-    x_max: float = 100.0  # f(X) reaches 1 at X = x_max (paper: 100)
-    alpha: float = 0.75  # f(X) = (X / x_max)^alpha below x_max (paper: 3/4)
-    learning_rate: float = 0.05  # AdaGrad's η (glove.c's eta)
-    epochs: int = 25  # glove.c's default; the paper uses 50 for dim < 300 and 100 otherwise, the Stanford demo 15
-    threads: int = 2  # Python threads training at once (Hogwild); only 1 is reproducible
-    seed: int = 1  # initial values and visiting order
-    min_count: int = 5  # rarer words are removed before counting (the Stanford demo's VOCAB_MIN_COUNT)
-    memory_limit_mb: float = 1024.0  # for co-occurrence counting; beyond it sorted runs go to disk
-
-    def __post_init__(self) -> None:
-        positive = {"dim": self.dim, "window": self.window, "epochs": self.epochs, "threads": self.threads}
-        positive |= {"min_count": self.min_count, "x_max": self.x_max, "memory_limit_mb": self.memory_limit_mb}
-        for name, value in positive.items():
-            if not value > 0:
-                raise SeqlabError(f"GloVe {name} must be positive, got {value}")
-        for name, value in {"alpha": self.alpha, "learning_rate": self.learning_rate}.items():
-            if not (math.isfinite(value) and value >= 0):
-                raise SeqlabError(f"GloVe {name} must be a finite number >= 0, got {value}")
 
 
 @dataclass(eq=False)  # arrays do not compare with ==
@@ -93,7 +80,7 @@ class GloVeParameters:
     gradsq: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
     @classmethod
-    def initial(cls, vocab_size: int, dim: int, seed: int, dtype: type = np.float32) -> GloVeParameters:
+    def initial(cls, vocab_size: int, dim: int, seed: int, dtype: type | np.dtype = np.float32) -> GloVeParameters:
         """Parameters uniform in [-0.5, 0.5] / dim, accumulators at 1, as glove.c starts."""
         rng = np.random.default_rng([seed, 0])  # stream 0: initial values; fit_glove draws orders from stream 1
         shapes = ((vocab_size, dim), (vocab_size, dim), (vocab_size,), (vocab_size,))
@@ -149,7 +136,7 @@ def fit_glove(
 ) -> list[EpochReport]:
     """Train ``parameters`` in place on X for ``config.epochs`` epochs.
 
-    Uses ``x_max``, ``alpha``, ``learning_rate``, ``epochs``, ``threads`` and ``seed`` of the config.
+    Uses ``x_max``, ``alpha``, ``learning_rate``, ``grad_clip``, ``epochs``, ``threads`` and ``seed`` of the config.
 
     Args:
         cooccurrences: X, with at least one entry.
@@ -189,7 +176,7 @@ def fit_glove(
 def _train_block(cooccurrences, order, parameters, config, pool: ThreadPoolExecutor) -> float:
     """Σ ½ f e² over the entries ``order`` (copied out in that order): each thread trains a slice."""
     rows, cols, values = cooccurrences.rows[order], cooccurrences.cols[order], cooccurrences.values[order]
-    settings = (config.x_max, config.alpha, config.learning_rate)
+    settings = (config.x_max, config.alpha, config.learning_rate, config.grad_clip)
 
     def train(first: int, last: int) -> float:
         block = (rows[first:last], cols[first:last], values[first:last])
@@ -237,7 +224,7 @@ def train_glove(
     cooccurrences = count_cooccurrences(
         sentences(), vocabulary, window=config.window, memory_limit_bytes=memory_limit_bytes, directory=directory
     )
-    parameters = GloVeParameters.initial(len(vocabulary), config.dim, config.seed)
+    parameters = GloVeParameters.initial(len(vocabulary), config.dim, config.seed, dtype=np.dtype(config.dtype))
     reports = fit_glove(cooccurrences, parameters, config, progress=progress)
     vectors = KeyedVectors(
         vocabulary.words, parameters.word_vectors + parameters.context_vectors, counts=vocabulary.counts

@@ -28,14 +28,24 @@ def glove_weight(x, x_max, alpha):
 
 @njit(cache=True, nogil=True, fastmath=_FASTMATH, error_model=_ERROR_MODEL)
 def glove_train_entries(
-    rows, cols, values, W, C, b, c, W_gradsq, C_gradsq, b_gradsq, c_gradsq, x_max, alpha, learning_rate
+    rows, cols, values, W, C, b, c, W_gradsq, C_gradsq, b_gradsq, c_gradsq, x_max, alpha, learning_rate, grad_clip
 ) -> float:
     """One AdaGrad step, as glove.c takes it, on each entry of X in the order given.
 
     For entry (i, j) with ``e = w_i·w̃_j + b_i + b̃_j - log X_ij``, the loss is ``½ f(X_ij) e²`` and its
-    gradient is ``f e`` times (w̃_j, w_i, 1, 1) for (w_i, w̃_j, b_i, b̃_j). Each parameter θ with
-    gradient g and accumulator G (started at 1) moves as glove.c moves it:
-    ``θ ← θ - ηg / √G``, then ``G ← G + (ηg)²`` (the accumulator sums the squared *steps*).
+    gradient is ``f e`` times (w̃_j, w_i, 1, 1) for (w_i, w̃_j, b_i, b̃_j). The steps are those of
+    ``glove_thread`` in the Stanford tool's ``src/glove.c`` (GitHub master), each parameter θ with
+    gradient g and accumulator G (started at 1):
+
+    - a vector component: ``s = η · clip(g, -grad_clip, grad_clip)``, then ``θ ← θ - s / √G`` and
+      ``G ← G + s²`` (the accumulator sums the squared *steps*, not the squared gradients);
+    - a bias: ``θ ← θ - g / √G`` and ``G ← G + g²``: glove.c applies neither η nor the clip to the
+      biases (stanfordnlp/GloVe pull request 209 proposes adding both).
+
+    Both vectors' steps are computed from the values before the entry's update. glove.c also skips
+    an entry whose error is not finite, skips a vector update whose steps sum to inf or NaN and
+    zeroes a bias step that is; this loop does not, so a diverging run shows as inf or NaN in the
+    returned cost.
 
     The entries come in the order to visit them (the caller shuffles X), so reading them is
     sequential; the parameter rows two entries ahead are prefetched, since waiting for them is
@@ -48,7 +58,8 @@ def glove_train_entries(
         b, c: (V,) word and context biases, updated in place.
         W_gradsq, C_gradsq, b_gradsq, c_gradsq: their AdaGrad accumulators, same shapes, updated in place.
         x_max, alpha: the weighting function's parameters.
-        learning_rate: η.
+        learning_rate: η, for the vectors.
+        grad_clip: the largest magnitude of a vector's gradient component (glove.c's ``grad_clip_value``).
 
     Returns:
         Σ ½ f(X_ij) e² over the entries, each term taken before its entry's update, in float64.
@@ -67,18 +78,27 @@ def glove_train_entries(
         error = b[i] + c[j] - np.log(values[n])
         for d in range(dim):
             error += W[i, d] * C[j, d]
-        weighted_error = glove_weight(values[n], x_max, alpha) * error
+        weighted_error = glove_weight(values[n], x_max, alpha) * error  # f e: the gradient of both biases
         cost += 0.5 * weighted_error * error
-        step = learning_rate * weighted_error  # η f e: η times the gradient of the bias terms
         for d in range(dim):
-            word_step = step * C[j, d]
-            context_step = step * W[i, d]
+            word_step = learning_rate * _clip(weighted_error * C[j, d], grad_clip)
+            context_step = learning_rate * _clip(weighted_error * W[i, d], grad_clip)
             W[i, d] -= word_step / np.sqrt(W_gradsq[i, d])
             C[j, d] -= context_step / np.sqrt(C_gradsq[j, d])
             W_gradsq[i, d] += word_step * word_step
             C_gradsq[j, d] += context_step * context_step
-        b[i] -= step / np.sqrt(b_gradsq[i])
-        c[j] -= step / np.sqrt(c_gradsq[j])
-        b_gradsq[i] += step * step
-        c_gradsq[j] += step * step
+        b[i] -= weighted_error / np.sqrt(b_gradsq[i])
+        c[j] -= weighted_error / np.sqrt(c_gradsq[j])
+        b_gradsq[i] += weighted_error * weighted_error
+        c_gradsq[j] += weighted_error * weighted_error
     return cost
+
+
+@njit(cache=True, nogil=True, fastmath=_FASTMATH, error_model=_ERROR_MODEL, inline="always")
+def _clip(gradient, bound):
+    """``gradient`` limited to [-bound, bound]; NaN passes through."""
+    if gradient > bound:
+        return bound
+    if gradient < -bound:
+        return -bound
+    return gradient

@@ -25,8 +25,9 @@ import numpy as np
 from safetensors import SafetensorError
 from safetensors.numpy import load_file, save_file
 
-from seqlab.atomic_file import atomic_path
-from seqlab.embeddings import word2vec_kernels as kernels
+from seqlab.atomic_directory import open_directory, replaced_directory
+from seqlab.checksums import MANIFEST_FILE, CorruptFileError, read_manifest, verified_bytes, verify_file
+from seqlab.embeddings.configs import Word2VecConfig
 from seqlab.embeddings.corpus import read_sentences
 from seqlab.embeddings.encoded_corpus import EncodedCorpus, count_and_encode, encode_corpus
 from seqlab.embeddings.huffman import HuffmanCode, build_huffman_code
@@ -37,53 +38,8 @@ from seqlab.embeddings.word2vec_jobs import EpochStats, run_epoch
 from seqlab.errors import SeqlabError
 
 MODEL_FORMAT = "seqlab-word2vec"  # the "format" field of a saved model's config.json
-
-ARCHITECTURES = tuple(kernels.ARCHITECTURES)
-LOSSES = tuple(kernels.LOSSES)
-
-
-@dataclass
-class Word2VecConfig:
-    """How to train word2vec. Defaults follow word2vec.c and gensim."""
-
-    architecture: str = "skipgram"  # "skipgram" (predict the centre from each context word) or "cbow"
-    loss: str = "negative"  # "negative" sampling, "hierarchical" softmax, or the full "softmax" (small V only)
-    dim: int = 100  # vector dimensions
-    window: int = 5  # largest distance between a centre and a context word; each centre draws 1..window
-    negative: int = 5  # noise words per prediction (negative sampling)
-    noise_power: float = 0.75  # the noise distribution is unigram^noise_power
-    min_count: int = 5  # words seen fewer times are dropped from the vocabulary and the text
-    max_vocab_size: int | None = None  # keep at most this many of the most frequent words
-    sample: float = 1e-3  # subsampling threshold for frequent words; 0 keeps every word
-    alpha: float | None = None  # initial learning rate; None: 0.025 for skip-gram, 0.05 for CBOW
-    min_alpha: float = 1e-4  # the learning rate decays linearly to this over all epochs
-    epochs: int = 5  # passes over the text
-    threads: int = 2  # worker threads; results are bit-for-bit reproducible with 1
-    seed: int = 1  # seeds the initial vectors, subsampling, windows and noise draws
-
-    def __post_init__(self) -> None:
-        if self.architecture not in ARCHITECTURES:
-            raise SeqlabError(f"architecture must be one of {sorted(ARCHITECTURES)}, got {self.architecture!r}")
-        if self.loss not in LOSSES:
-            raise SeqlabError(f"loss must be one of {sorted(LOSSES)}, got {self.loss!r}")
-        for name in ("dim", "window", "min_count", "epochs", "threads"):
-            if getattr(self, name) < 1:
-                raise SeqlabError(f"{name} must be at least 1, got {getattr(self, name)}")
-        if self.loss == "negative" and self.negative < 1:
-            raise SeqlabError(f"negative sampling needs negative >= 1, got {self.negative}")
-        if self.sample < 0:
-            raise SeqlabError(f"sample must be >= 0, got {self.sample}")
-        if self.alpha is not None and self.alpha <= 0:
-            raise SeqlabError(f"alpha must be positive, got {self.alpha}")
-        if not 0 <= self.min_alpha <= self.initial_alpha:
-            raise SeqlabError(f"min_alpha must be in [0, alpha={self.initial_alpha}], got {self.min_alpha}")
-
-    @property
-    def initial_alpha(self) -> float:
-        """The learning rate at the first word."""
-        if self.alpha is not None:
-            return self.alpha
-        return 0.025 if self.architecture == "skipgram" else 0.05
+CONFIG_FILE, VOCABULARY_FILE, WEIGHTS_FILE = "config.json", "vocabulary.json", "weights.safetensors"
+MODEL_FILES = (CONFIG_FILE, VOCABULARY_FILE, WEIGHTS_FILE)  # a saved model's files, besides checksums.json
 
 
 @dataclass
@@ -207,44 +163,63 @@ class Word2Vec:
         return added
 
     def save(self, directory: str | Path) -> Path:
-        """Write the whole model (to train it further later): ``config.json``, ``vocabulary.json``,
-        ``weights.safetensors``, each file replaced atomically."""
+        """Write the whole model, to train it further later, into ``directory``.
+
+        It holds ``config.json``, ``vocabulary.json``, ``weights.safetensors`` and ``checksums.json``
+        (the size and SHA-256 of every file, checked by :meth:`load`). The directory is replaced
+        as a whole (:mod:`seqlab.atomic_directory`), so a save killed at any instant leaves the
+        old model or the new one; other files in ``directory`` are passed on.
+
+        Raises:
+            SeqlabError: ``directory`` is a file, or holds files but no saved model.
+        """
         directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        with atomic_path(directory / "weights.safetensors") as path:
-            save_file({"input": self.input_vectors, "output": self.output_vectors}, str(path))
         vocabulary = {"words": list(self.vocabulary.words), "counts": self.vocabulary.counts.tolist()}
-        with atomic_path(directory / "vocabulary.json") as path:
-            path.write_text(json.dumps(vocabulary, ensure_ascii=False), encoding="utf-8")
-        with atomic_path(directory / "config.json") as path:
-            path.write_text(json.dumps({"format": MODEL_FORMAT, "config": asdict(self.config)}, indent=2) + "\n")
+        config = {"format": MODEL_FORMAT, "config": asdict(self.config)}
+        with replaced_directory(directory, required=MODEL_FILES, kind="saved word2vec model") as staged:
+            weights = {"input": self.input_vectors, "output": self.output_vectors}
+            save_file(weights, str(staged.path / WEIGHTS_FILE))
+            (staged.path / VOCABULARY_FILE).write_text(json.dumps(vocabulary, ensure_ascii=False), encoding="utf-8")
+            (staged.path / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
         return directory
 
     @classmethod
     def load(cls, directory: str | Path) -> Word2Vec:
         """A model written by :meth:`save`.
 
+        Each file is checked against ``checksums.json`` before it is used; a directory without one
+        (saved before seqlab wrote it) loads unchecked.
+
         Raises:
+            CorruptFileError: a file is shorter or longer than written, or holds other bytes than were
+                written, or ``checksums.json`` is not a list of the model's files; the message names the file.
             SeqlabError: a file is missing or does not hold what it should.
         """
-        directory = Path(directory)
-        config_data = _read_json(directory / "config.json")
+        directory = open_directory(directory, required=MODEL_FILES)  # a save killed part-way is finished first
+        config_data = _read_json(directory / CONFIG_FILE)
         if not isinstance(config_data, dict) or config_data.get("format") != MODEL_FORMAT:
-            raise SeqlabError(f"{directory / 'config.json'}: not a seqlab word2vec model (format != {MODEL_FORMAT!r})")
+            raise SeqlabError(f"{directory / CONFIG_FILE}: not a seqlab word2vec model (format != {MODEL_FORMAT!r})")
+        manifest = read_manifest(directory)
+        if manifest is not None and not set(MODEL_FILES) <= set(manifest):
+            raise CorruptFileError(
+                f"{directory / MANIFEST_FILE}: corrupt: it lists {sorted(manifest)}, without all of a saved model's "
+                f"files {sorted(MODEL_FILES)}"
+            )
         try:
             config = Word2VecConfig(**config_data["config"])
         except (KeyError, TypeError) as error:
-            raise SeqlabError(f"{directory / 'config.json'}: bad config: {error}") from None
-        vocabulary_data = _read_json(directory / "vocabulary.json")
+            raise SeqlabError(f"{directory / CONFIG_FILE}: bad config: {error}") from None
+        vocabulary_data = _read_json(directory / VOCABULARY_FILE)
         try:
             vocabulary = Vocabulary(tuple(vocabulary_data["words"]), np.array(vocabulary_data["counts"]))
         except (KeyError, TypeError) as error:
-            raise SeqlabError(f"{directory / 'vocabulary.json'}: bad vocabulary: {error}") from None
-        weights_path = directory / "weights.safetensors"
+            raise SeqlabError(f"{directory / VOCABULARY_FILE}: bad vocabulary: {error}") from None
+        weights_path = directory / WEIGHTS_FILE
+        if not weights_path.is_file():
+            raise SeqlabError(f"{weights_path}: no such file")
+        verify_file(weights_path)  # hashed in chunks, then read: a large file is not held twice
         try:
             weights = load_file(str(weights_path))
-        except FileNotFoundError:
-            raise SeqlabError(f"{weights_path}: no such file") from None
         except (SafetensorError, OSError) as error:
             raise SeqlabError(f"{weights_path}: not a readable safetensors file: {error}") from None
         if set(weights) != {"input", "output"}:
@@ -282,10 +257,11 @@ def train_word2vec(
 
 
 def _read_json(path: Path):
+    """The JSON in ``path``, checked against its directory's ``checksums.json`` when there is one."""
+    if not path.is_file():
+        raise SeqlabError(f"{path}: no such file; is this a directory written by Word2Vec.save?")
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SeqlabError(f"{path}: no such file; is this a directory written by Word2Vec.save?") from None
+        return json.loads(verified_bytes(path).decode("utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise SeqlabError(f"{path}: not valid JSON: {error}") from None
 

@@ -67,6 +67,52 @@ def test_training_continues_from_a_saved_model_with_new_words(corpus, tmp_path):
     assert after.index_to_key[: len(before)] == before.index_to_key
 
 
+@pytest.fixture(scope="module")
+def saved_model(corpus, tmp_path_factory):
+    """A skip-gram model of dim 8 saved with its defaults otherwise (learning rate 0.025, seed 1, ...)."""
+    folder = tmp_path_factory.mktemp("saved")
+    assert main(["embed", "train", str(corpus), "--out", str(folder / "a.bin"), "--dim", "8", "--epochs", "1",
+                 "--threads", "1", "--quiet", "--save-model", str(folder / "model")]) == 0  # fmt: skip
+    return folder / "model"
+
+
+@pytest.mark.parametrize(
+    "flags, named",
+    [
+        (["--dim", "16"], "--dim 16 (the model's: 8)"),
+        (["--learning-rate", "0.1"], "--learning-rate 0.1 (the model's: 0.025)"),
+        (["--dim", "16", "--window", "2", "--seed", "7"], "--dim 16 (the model's: 8), --window 2 (the model's: 5), "
+         "--seed 7 (the model's: 1)"),
+        (["--method", "cbow", "--loss", "hierarchical"], "--method cbow (the model's: skipgram), --loss hierarchical"),
+        (["--negative", "2", "--min-count", "1", "--sample", "0"], "--negative 2 (the model's: 5), --min-count 1"),
+        (["--max-vocab-size", "5", "--min-learning-rate", "0.001"], "--max-vocab-size 5 (the model's: none)"),
+        (["--x-max", "10", "--weighting-exponent", "1", "--memory-mb", "10"],
+         "--x-max (GloVe's), --weighting-exponent (GloVe's), --memory-mb (GloVe's)"),
+    ],
+)  # fmt: skip
+def test_continuing_refuses_settings_the_saved_model_keeps(saved_model, corpus, tmp_path, capsys, flags, named):
+    out = tmp_path / "b.bin"
+    command = ["embed", "train", str(corpus), "--continue-from", str(saved_model), "--out", str(out), "--quiet"]
+
+    assert main([*command, "--epochs", "1", *flags]) == 2
+
+    error = capsys.readouterr().err
+    assert error.startswith("seqlab: error: ") and error.count("\n") == 1  # one line
+    assert named in error and "--epochs" not in error.split("only")[0]
+    assert not out.exists()
+
+
+def test_continuing_takes_the_saved_values_and_the_settings_that_may_change(saved_model, corpus, tmp_path):
+    more = tmp_path / "more.txt"
+    more.write_text("king zebra queen zebra\n" * 20)
+    same = ["--dim", "8", "--learning-rate", "0.025", "--method", "skipgram", "--seed", "1", "--window", "5"]
+    allowed = ["--epochs", "2", "--threads", "1", "--quiet", "--save-model", str(tmp_path / "model2")]
+    assert main(["embed", "train", str(more), "--continue-from", str(saved_model), "--out", str(tmp_path / "b.bin"),
+                 *same, *allowed]) == 0  # fmt: skip
+    assert "zebra" in load_vectors(tmp_path / "b.bin")
+    assert json.loads((tmp_path / "model2" / "config.json").read_text())["config"]["epochs"] == 2
+
+
 def test_similar_and_analogy_print_ranked_words(vectors, capsys):
     assert main(["embed", "similar", str(vectors), "king", "--topn", "3"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()

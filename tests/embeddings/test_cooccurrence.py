@@ -64,6 +64,56 @@ def test_equals_a_dictionary_counter(window, chunk_tokens):
     assert counted.stats.tokens == sum(word in vocabulary for sentence in sentences for word in sentence)
 
 
+def cooccur_c(sentences: list[list[str]], vocabulary: Vocabulary, window: int) -> np.ndarray:
+    """Dense X built as Stanford's ``cooccur`` builds it (src/cooccur.c, ``symmetric=1``, distance weighting).
+
+    Written from its counting loop rather than from pairs: a line's in-vocabulary words are numbered
+    j = 0, 1, ... (an out-of-vocabulary word is skipped and takes no number; a new line starts again at
+    0); word w2 at j looks back at the words w1 at k = j - 1 down to max(0, j - window), and each adds
+    1 / (j - k) to X[w1][w2] and then, symmetric, to X[w2][w1]: when w1 == w2 that is the same cell twice.
+    """
+    matrix = np.zeros((len(vocabulary), len(vocabulary)))
+    for line in sentences:
+        history: list[int] = []  # the in-vocabulary words of the line so far
+        for word in line:
+            if word not in vocabulary.index:
+                continue
+            w2, j = vocabulary.index[word], len(history)
+            for k in range(j - 1, max(0, j - window) - 1, -1):
+                w1 = history[k]
+                matrix[w1, w2] += 1.0 / (j - k)
+                matrix[w2, w1] += 1.0 / (j - k)
+            history.append(w2)
+    return matrix
+
+
+def test_a_word_repeated_within_the_window_counts_in_both_directions_as_cooccur_does():
+    vocabulary = Vocabulary(("the", "cat"), np.array([3, 1]))
+    sentences = [["the", "cat", "the", "rare", "the"]]
+    # the cat the the (rare removed), window 2: the-cat at 1, 1 and 2; the-the at 2 and at 1, each both ways
+    expected = [[2 * (1 / 2) + 2 * 1.0, 1.0 + 1.0 + 1 / 2], [1.0 + 1.0 + 1 / 2, 0.0]]
+    np.testing.assert_allclose(cooccur_c(sentences, vocabulary, 2), expected, rtol=0, atol=1e-15)
+
+    counted = count_cooccurrences(sentences, vocabulary, window=2)
+
+    np.testing.assert_allclose(counted.to_dense(), expected, rtol=0, atol=1e-15)
+
+
+@pytest.mark.parametrize("window", [1, 3, 15])
+@pytest.mark.parametrize("chunk_tokens", [5, 1_000_000])
+def test_equals_the_stanford_counting_loop_on_text_full_of_repeats(window, chunk_tokens):
+    sentences = random_corpus(seed=20 + window, sentences=60, types=8)  # eight word types: repeats in every window
+    vocabulary = Vocabulary.from_counts(count_words(sentences), min_count=1, max_size=5)  # 3 types removed
+    assert 1 < len(vocabulary) < len(count_words(sentences))
+    expected = cooccur_c(sentences, vocabulary, window)
+    assert (np.diag(expected) > 0).all()
+
+    counted = count_cooccurrences(sentences, vocabulary, window=window, chunk_tokens=chunk_tokens)
+
+    np.testing.assert_allclose(counted.to_dense(), expected, rtol=1e-12, atol=0)
+    assert len(counted) == np.count_nonzero(expected)
+
+
 def test_is_symmetric_and_entries_come_with_their_mirror():
     sentences = random_corpus(seed=7)
     counted = count_cooccurrences(sentences, vocabulary_of(sentences, 2), window=4)

@@ -6,8 +6,11 @@ import itertools
 import json
 import re
 
+import gensim.models.keyedvectors as gensim_keyedvectors
 import numpy as np
 import pytest
+import scipy.stats as stats
+from gensim.test.utils import datapath
 
 from seqlab.embeddings.evaluation import (
     average_ranks,
@@ -18,10 +21,6 @@ from seqlab.embeddings.evaluation import (
 )
 from seqlab.embeddings.keyed_vectors import KeyedVectors
 from seqlab.errors import SeqlabError
-
-gensim_keyedvectors = pytest.importorskip("gensim.models.keyedvectors")
-datapath = pytest.importorskip("gensim.test.utils").datapath
-stats = pytest.importorskip("scipy.stats")
 
 DIMS = 24
 WORD_PAIR_FILES = ("wordsim353.tsv", "simlex999.txt")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import gensim.models.keyedvectors as gensim_keyedvectors
 import numpy as np
 import pytest
 
@@ -17,8 +18,6 @@ from seqlab.embeddings.formats import (
 )
 from seqlab.embeddings.keyed_vectors import KeyedVectors
 from seqlab.errors import SeqlabError
-
-gensim_keyedvectors = pytest.importorskip("gensim.models.keyedvectors")
 
 WORDS = ["the", "naïve", "日本語", "straße", "Ωmega", "comma,", "x"] + [f"w{i}" for i in range(53)]
 EXTENSION = {"word2vec-text": ".txt", "word2vec-binary": ".bin", "glove": ".glove"}

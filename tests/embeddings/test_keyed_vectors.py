@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import gensim.models.keyedvectors as gensim_keyedvectors
 import numpy as np
 import pytest
 
 from seqlab.embeddings.keyed_vectors import KeyedVectors
 from seqlab.errors import SeqlabError
 
-gensim_keyedvectors = pytest.importorskip("gensim.models.keyedvectors")
 pytestmark = pytest.mark.filterwarnings("ignore:Call to deprecated `init_sims`:DeprecationWarning")  # gensim's cosmul
 
 WORDS = 400

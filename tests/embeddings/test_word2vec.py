@@ -122,6 +122,7 @@ def test_save_and_load_give_back_the_same_model(tmp_path):
     assert np.array_equal(loaded.input_vectors, model.input_vectors)
     assert np.array_equal(loaded.output_vectors, model.output_vectors)
     assert sorted(p.name for p in (tmp_path / "model").iterdir()) == [
+        "checksums.json",
         "config.json",
         "vocabulary.json",
         "weights.safetensors",
