@@ -7,7 +7,8 @@ Two comparisons, each timed round-robin in one run (median of ``--repeats`` roun
    10,000, batch 20, bptt 35, SGD with gradient clipping. The torch.nn model is written the
    way that example writes it (``nn.Embedding``, ``nn.LSTM(650, 650, 2, dropout=0.5)``,
    ``nn.Linear``) and trained with ``torch.nn.utils.clip_grad_norm_``; seqlab's is
-   :class:`~seqlab.models.RNNLanguageModel` trained by :func:`~seqlab.training.train_step`.
+   :class:`~seqlab.models.RNNLanguageModel` trained by the engine's step
+   (:func:`~seqlab.training.step.train_step` on the language-model task), as ``seqlab lm train`` trains it.
 2. **The full AWD-LSTM recipe vs none** (target: overhead <= 1.3x). The ``awd-lstm-ptb``
    model (400/1150/1150/400, tied, batch 20, bptt 70) with every regulariser on (embedding
    dropout, locked dropout on input, between layers and output, DropConnect on every
@@ -30,9 +31,13 @@ import torch.nn.functional as F
 from layers import time_side_by_side
 from torch import nn
 
+from seqlab.data import WordVocab
 from seqlab.models import RNNLanguageModel, RNNLMConfig
-from seqlab.training import train_step
-from seqlab.training.presets import get_preset
+from seqlab.tasks.lm.config import DataConfig
+from seqlab.tasks.lm.data import LanguageModelData
+from seqlab.tasks.lm.presets import get_preset
+from seqlab.tasks.lm.task import LanguageModelTask
+from seqlab.training.step import train_step
 
 VOCAB = 10_000
 
@@ -68,6 +73,14 @@ def make_batch(bptt: int, batch: int, device: str):
     return tokens[:-1], tokens[1:]
 
 
+def language_model_task(bptt: int, batch: int, device: str) -> LanguageModelTask:
+    """The task ``seqlab lm train`` trains with, on random tokens of a 10k-word vocabulary."""
+    vocab = WordVocab([f"w{index}" for index in range(VOCAB - 2)])
+    tokens = torch.randint(VOCAB, (2 * (bptt + 1) * batch,))
+    data = LanguageModelData(vocab, tokens, tokens, None, "random tokens", {})
+    return LanguageModelTask(data, DataConfig(batch_size=batch, bptt=bptt), torch.device(device))
+
+
 def compare_with_torch_nn(args) -> None:
     torch.manual_seed(0)
     inputs, targets = make_batch(35, 20, args.device)
@@ -78,13 +91,14 @@ def compare_with_torch_nn(args) -> None:
     optimizers = {name: torch.optim.SGD(model.parameters(), lr=20.0) for name, model in
                   (("torch", reference), ("seqlab", ours))}  # fmt: skip
     carried = {"torch": None, "seqlab": None}
+    task = language_model_task(35, 20, args.device)
 
     def step_torch():
         carried["torch"] = torch_step(reference, optimizers["torch"], inputs, targets, carried["torch"], 0.25)
 
     def step_seqlab():
-        _, carried["seqlab"] = train_step(ours, optimizers["seqlab"], inputs, targets, carried["seqlab"],
-                                          grad_clip=0.25)  # fmt: skip
+        carried["seqlab"] = train_step(task, ours, optimizers["seqlab"], (inputs, targets), carried["seqlab"],
+                                       grad_clip=0.25).carry  # fmt: skip
 
     times = time_side_by_side({"torch": step_torch, "seqlab": step_seqlab}, args.repeats, args.device)
     ratio = times["seqlab"] / times["torch"]
@@ -99,7 +113,8 @@ def compare_awd_recipe(args) -> None:
            "weight_drop": 0.0, "activation_penalty": 0.0, "temporal_penalty": 0.0}  # fmt: skip
     plain = RNNLMConfig(vocab_size=VOCAB, **{**preset.model, **off})
     torch.manual_seed(0)
-    inputs, targets = make_batch(preset.training.bptt, preset.training.batch_size, args.device)
+    inputs, targets = make_batch(preset.data.bptt, preset.data.batch_size, args.device)
+    task = language_model_task(preset.data.bptt, preset.data.batch_size, args.device)
     models = {"plain": RNNLanguageModel(plain).to(args.device), "awd": RNNLanguageModel(regularised).to(args.device)}
     optimizers = {name: torch.optim.SGD(model.parameters(), lr=30.0, weight_decay=1.2e-6)
                   for name, model in models.items()}  # fmt: skip
@@ -107,8 +122,8 @@ def compare_awd_recipe(args) -> None:
 
     def stepper(name):
         def step():
-            _, carried[name] = train_step(models[name], optimizers[name], inputs, targets, carried[name],
-                                          grad_clip=0.25)  # fmt: skip
+            carried[name] = train_step(task, models[name], optimizers[name], (inputs, targets), carried[name],
+                                       grad_clip=0.25).carry  # fmt: skip
 
         return step
 

@@ -6,3 +6,7 @@ class SeqlabError(ValueError):
 
     Subclasses ``ValueError`` so library users can catch it the usual way.
     """
+
+
+class TrainingDiverged(SeqlabError):
+    """The loss or the gradient became NaN or infinite; the step was not taken."""

@@ -9,24 +9,12 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import inspect
-import re
 import typing
 from typing import Any
 
-from seqlab.errors import SeqlabError
+from seqlab.configs import field_comments
 
-_FIELD_COMMENT = re.compile(r"^\s+(\w+):[^#]*#\s*(.*)$")
 _NONE_WORDS = ("none", "null")
-
-
-def field_comments(config_class: type) -> dict[str, str]:
-    """The trailing ``# comment`` of each field in the class's source, by field name."""
-    try:
-        source = inspect.getsource(config_class)
-    except (OSError, TypeError):
-        return {}
-    return {match[1]: match[2] for line in source.splitlines() if (match := _FIELD_COMMENT.match(line))}
 
 
 def _value_parser(hint: Any, flag: str):
@@ -67,7 +55,7 @@ def add_config_flags(parser: argparse.ArgumentParser, sections: dict[str, list[t
                 seen.add(field.name)
                 flag = "--" + field.name.replace("_", "-")
                 hint = hints[field.name]
-                help_text = comments.get(field.name, "")
+                help_text = comments.get(field.name, "").replace("%", "%%")  # argparse formats help with %
                 if hint is bool:
                     group.add_argument(flag, dest=f"{section}:{field.name}", action=argparse.BooleanOptionalAction,
                                        default=None, help=help_text)  # fmt: skip
@@ -91,16 +79,3 @@ def given_overrides(args: argparse.Namespace, sections: list[str]) -> dict[str, 
             section, field = key.split(":", 1)
             given[section][field] = value
     return given
-
-
-def check_fields(section: str, values: dict[str, Any], config_class: type) -> None:
-    """Reject values for fields ``config_class`` does not have, naming the flags.
-
-    Raises:
-        SeqlabError: e.g. ``--context-size`` given for a recurrent model.
-    """
-    known = {field.name for field in dataclasses.fields(config_class)}
-    unknown = sorted(set(values) - known)
-    if unknown:
-        flags = ", ".join("--" + name.replace("_", "-") for name in unknown)
-        raise SeqlabError(f"{flags}: not a setting of {config_class.__name__} ({section} section)")

@@ -2,6 +2,8 @@
 
 Each command group lives in its own module exposing ``register(subparsers)``, which adds
 its sub-commands and sets ``func`` on their parsers; ``func(args)`` returns an exit code.
+The modules import torch, numba and the rest of the library only inside ``func``, so that
+``seqlab --help`` (and every command's ``--help``) answers at once.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import sys
 
 from seqlab import __version__
 from seqlab.cli import embed, lm, reference
-from seqlab.errors import SeqlabError
+from seqlab.errors import SeqlabError, TrainingDiverged
 
 COMMAND_GROUPS = {"lm": lm, "embed": embed, "reference": reference}
 
@@ -29,6 +31,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
+    except TrainingDiverged as error:
+        print(f"seqlab: training diverged: {error}", file=sys.stderr)
+        return 1
     except SeqlabError as error:
         print(f"seqlab: error: {error}", file=sys.stderr)
         return 2

@@ -12,11 +12,9 @@ import math
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
-
 from seqlab.errors import SeqlabError
-from seqlab.reference import CharLM, CharVocabulary, read_text_file, train_char_lm
-from seqlab.reference.char_lm import CELLS
+
+CELL_KINDS = ("gru", "lstm", "rnn")  # the keys of seqlab.reference.char_lm.CELLS, without importing NumPy
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -36,7 +34,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     positive_int, positive_float = _positive(int), _positive(float)
     train.add_argument("file", type=Path, help="UTF-8 text file to learn from")
-    train.add_argument("--cell", choices=sorted(CELLS), default="rnn", help="recurrent cell")
+    train.add_argument("--cell", choices=CELL_KINDS, default="rnn", help="recurrent cell")
     train.add_argument("--hidden", type=positive_int, default=100, help="hidden size H")
     train.add_argument("--seq-length", type=positive_int, default=25, help="characters per BPTT window")
     train.add_argument("--lr", type=positive_float, default=0.1, help="SGD learning rate")
@@ -52,6 +50,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_train(args: argparse.Namespace) -> int:
     """Train, printing the loss and samples; returns the exit code."""
+    import numpy as np
+
+    from seqlab.reference import CharLM, CharVocabulary, read_text_file, train_char_lm
+
     text = read_text_file(args.file)
     if len(text) < 2:
         raise SeqlabError(f"{args.file}: needs at least 2 characters to learn from, has 1")

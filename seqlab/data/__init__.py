@@ -11,6 +11,15 @@ from seqlab.data.corpus import (
     read_text_file,
     split_train_valid,
 )
+from seqlab.data.padded_batches import (
+    BucketedBatches,
+    masked_token_mean,
+    pack,
+    pad_sequences,
+    padding_mask,
+    unpack,
+    unpad_sequences,
+)
 from seqlab.data.vocab import EOS_TOKEN, UNK_TOKEN, VOCAB_CLASSES, CharVocab, Vocab, WordVocab, vocab_from_json
 
 __all__ = [
@@ -33,4 +42,11 @@ __all__ = [
     "split_train_valid",
     "vocab_from_json",
     "window_at",
+    "BucketedBatches",
+    "masked_token_mean",
+    "pack",
+    "pad_sequences",
+    "padding_mask",
+    "unpack",
+    "unpad_sequences",
 ]

@@ -80,6 +80,13 @@ class Vocab(ABC):
     def decode(self, ids: Iterable[int]) -> str:
         """The text spelled by ``ids``."""
 
+    @abstractmethod
+    def count_unknown(self, text: str) -> int:
+        """How many tokens of ``text`` are not in the vocabulary (and so :meth:`encode` reads as ``<unk>``).
+
+        A literal ``<unk>`` in a text (as in the Penn Treebank's) is a known token, not counted.
+        """
+
     def encode_prompt(self, text: str) -> list[int]:
         """The ids of ``text`` as the beginning of a longer text (see :class:`WordVocab`)."""
         return self.encode(text)
@@ -101,22 +108,33 @@ class Vocab(ABC):
         """A JSON-ready description from which :func:`vocab_from_json` rebuilds this vocabulary."""
         return {"format": self.format, "version": _FORMAT_VERSION, **self._entries()}
 
+    def to_bytes(self) -> bytes:
+        """The vocabulary as the UTF-8 JSON file :meth:`save` writes."""
+        return (json.dumps(self.to_json(), indent=1, ensure_ascii=False) + "\n").encode("utf-8")
+
     def save(self, path: str | Path) -> None:
         """Write the vocabulary to ``path`` as JSON."""
-        Path(path).write_text(json.dumps(self.to_json(), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        Path(path).write_bytes(self.to_bytes())
 
     @classmethod
     def load(cls, path: str | Path) -> Vocab:
         """Read a vocabulary written by :meth:`save`: of this class, or of any kind from the base class."""
         path = Path(path)
         try:
-            vocab = vocab_from_json(json.loads(path.read_text(encoding="utf-8")))
+            data = path.read_bytes()
         except FileNotFoundError:
             raise SeqlabError(f"{path}: vocabulary file not found") from None
+        return cls.from_json_bytes(data, source=str(path))
+
+    @classmethod
+    def from_json_bytes(cls, data: bytes, *, source: str) -> Vocab:
+        """The vocabulary in the JSON file contents ``data``, read from ``source`` (named in errors)."""
+        try:
+            vocab = vocab_from_json(json.loads(data.decode("utf-8")))
         except (ValueError, KeyError, TypeError) as error:
-            raise SeqlabError(f"{path}: not a valid vocabulary file: {error}") from None
+            raise SeqlabError(f"{source}: not a valid vocabulary file: {error}") from None
         if not isinstance(vocab, cls):
-            raise SeqlabError(f"{path}: holds a {type(vocab).__name__}, not a {cls.__name__}")
+            raise SeqlabError(f"{source}: holds a {type(vocab).__name__}, not a {cls.__name__}")
         return vocab
 
 
@@ -169,6 +187,10 @@ class CharVocab(Vocab):
     def encode(self, text: str) -> list[int]:
         ids = self._ids
         return [ids.get(char, self.unk_id) for char in text]
+
+    def count_unknown(self, text: str) -> int:
+        ids = self._ids
+        return sum(char not in ids for char in text)
 
     def decode(self, ids: Iterable[int]) -> str:
         """The text spelled by ``ids``; :attr:`unk_id` is written as ``"<unk>"``."""
@@ -249,6 +271,10 @@ class WordVocab(Vocab):
     def encode(self, text: str) -> list[int]:
         ids = self._ids
         return [ids.get(token, self.unk_id) for token in self.tokenize(text)]
+
+    def count_unknown(self, text: str) -> int:
+        ids = self._ids
+        return sum(token not in ids for token in self.tokenize(text))
 
     def decode(self, ids: Iterable[int]) -> str:
         """Words joined by spaces, each ``<eos>`` written as a line break."""

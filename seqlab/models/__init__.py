@@ -1,19 +1,30 @@
-"""Language models built from seqlab.nn layers, and their registry by architecture name."""
+"""Language models built from seqlab.nn layers, their configs, and their registry by architecture name.
 
-from seqlab.models.fixed_window_lm import FixedWindowLanguageModel, FixedWindowLMConfig
-from seqlab.models.output import LanguageModelOutput
-from seqlab.models.registry import ARCHITECTURES, build_model, load_language_model, model_config, model_section
-from seqlab.models.rnn_lm import RNNLanguageModel, RNNLMConfig
+The configs (:mod:`seqlab.models.lm_configs`) import no torch; the models do. Names are
+loaded when first used, so that importing a config does not import torch.
+"""
 
-__all__ = [
-    "ARCHITECTURES",
-    "FixedWindowLMConfig",
-    "FixedWindowLanguageModel",
-    "LanguageModelOutput",
-    "RNNLMConfig",
-    "RNNLanguageModel",
-    "build_model",
-    "load_language_model",
-    "model_config",
-    "model_section",
-]
+from __future__ import annotations
+
+import importlib
+
+_EXPORTS = {
+    "ARCHITECTURES": "seqlab.models.registry",
+    "build_model": "seqlab.models.registry",
+    "FixedWindowLanguageModel": "seqlab.models.fixed_window_lm",
+    "FixedWindowLMConfig": "seqlab.models.lm_configs",
+    "LanguageModelOutput": "seqlab.models.output",
+    "MODEL_CONFIGS": "seqlab.models.lm_configs",
+    "model_config": "seqlab.models.lm_configs",
+    "model_section": "seqlab.models.lm_configs",
+    "RNNLanguageModel": "seqlab.models.rnn_lm",
+    "RNNLMConfig": "seqlab.models.lm_configs",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(_EXPORTS[name]), name)

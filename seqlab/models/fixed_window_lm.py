@@ -23,42 +23,13 @@ logits equal those of one call on the whole streams.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from seqlab.errors import SeqlabError
+from seqlab.models.lm_configs import FixedWindowLMConfig
 from seqlab.models.output import LanguageModelOutput
-
-
-@dataclass
-class FixedWindowLMConfig:
-    """The shape and regularisation of a :class:`FixedWindowLanguageModel`; saved in ``config.json``.
-
-    The defaults are the paper's best Brown-corpus model without mixture (n = 6, m = 60, h = 100,
-    direct connections); the paper trained without dropout, using weight decay instead.
-    """
-
-    vocab_size: int  # number of token ids, <unk> included: len(vocab); the padding id is vocab_size
-    context_size: int = 5  # n - 1: tokens read per prediction, the current input token included
-    embedding_size: int = 60  # m: dimensions of each token's feature vector C(w)
-    hidden_size: int = 100  # h: tanh units between the embeddings and the output
-    direct_connections: bool = True  # Bengio's W x term: the embeddings also feed the output layer directly
-    dropout: float = 0.0  # on the concatenated embeddings and on the tanh layer, in training only
-    init_range: float = 0.1  # embedding, output and direct weights uniform in ±this; biases 0; H, d torch's default
-
-    def __post_init__(self) -> None:
-        for name in ("vocab_size", "context_size", "embedding_size", "hidden_size"):
-            if getattr(self, name) < 1:
-                raise SeqlabError(f"{name} must be at least 1, got {getattr(self, name)}")
-        if not isinstance(self.direct_connections, bool):
-            raise SeqlabError(f"direct_connections must be true or false, got {self.direct_connections!r}")
-        if not 0.0 <= self.dropout < 1.0:
-            raise SeqlabError(f"dropout must be in [0, 1), got {self.dropout}")
-        if not self.init_range > 0:
-            raise SeqlabError(f"init_range must be positive, got {self.init_range}")
 
 
 class FixedWindowLanguageModel(nn.Module):

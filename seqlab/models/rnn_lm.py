@@ -19,7 +19,6 @@ AWD-LSTM, so the other layers may be wider.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -27,61 +26,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from seqlab.errors import SeqlabError
+from seqlab.models.lm_configs import RNNLMConfig
 from seqlab.models.output import LanguageModelOutput
 from seqlab.nn import GRU, LSTM, RNN, activation_penalty, embedding_dropout, init, locked_dropout
 from seqlab.nn import temporal_activation_penalty as temporal_penalty
 
 CELLS = {"lstm": LSTM, "gru": GRU, "rnn": RNN}
-
-
-@dataclass
-class RNNLMConfig:
-    """The shape and regularisation of an :class:`RNNLanguageModel`; saved in ``config.json``.
-
-    The defaults are the character-level model of ``seqlab lm train``'s three-minute demo;
-    the presets in :mod:`seqlab.lm.presets` set the papers' values.
-    """
-
-    vocab_size: int  # number of token ids, <unk> included: len(vocab)
-    cell: str = "lstm"  # "lstm", "gru" or "rnn" (tanh)
-    embedding_size: int = 64  # ~100 characters need few dimensions; the recurrent layers do the work
-    hidden_size: int = 384  # units of every layer but the last when tie_weights (that one has embedding_size)
-    num_layers: int = 1  # stacked recurrent layers
-    dropout: float = 0.0  # on the last layer's output, before the linear layer (AWD: dropout)
-    dropout_input: float = 0.0  # on the embeddings fed to the first layer (AWD: dropouti)
-    dropout_between: float = 0.0  # on the output of every layer but the last (AWD: dropouth)
-    dropout_embedding: float = 0.0  # whole words dropped from the embedding matrix (AWD: dropoute)
-    weight_drop: float = 0.0  # DropConnect on each layer's hidden-to-hidden weights (AWD: wdrop)
-    locked_dropout: bool = False  # one dropout mask per sequence (AWD) instead of one per step (Zaremba)
-    activation_penalty: float = 0.0  # AR weight alpha on the dropped last-layer output (AWD: 2)
-    temporal_penalty: float = 0.0  # TAR weight beta on the raw last-layer output (AWD: 1)
-    tie_weights: bool = False  # the output layer reuses the embedding matrix
-    init_range: float | None = None  # every parameter uniform in ±init_range (Zaremba); None: see below
-    embedding_init_range: float = 0.1  # without init_range: embedding and output weights uniform in ±this
-    forget_bias: float | None = 1.0  # initial LSTM forget-gate bias; None keeps the initialisation's
-
-    def __post_init__(self) -> None:
-        if self.cell not in CELLS:
-            raise SeqlabError(f"cell must be one of {sorted(CELLS)}, got {self.cell!r}")
-        for name in ("vocab_size", "embedding_size", "hidden_size", "num_layers"):
-            if getattr(self, name) < 1:
-                raise SeqlabError(f"{name} must be at least 1, got {getattr(self, name)}")
-        for name in ("dropout", "dropout_input", "dropout_between", "dropout_embedding", "weight_drop"):
-            if not 0.0 <= getattr(self, name) < 1.0:
-                raise SeqlabError(f"{name} must be in [0, 1), got {getattr(self, name)}")
-        for name in ("activation_penalty", "temporal_penalty", "embedding_init_range"):
-            if getattr(self, name) < 0:
-                raise SeqlabError(f"{name} must not be negative, got {getattr(self, name)}")
-        if self.init_range is not None and self.init_range <= 0:
-            raise SeqlabError(f"init_range must be positive or None, got {self.init_range}")
-
-    def layer_sizes(self) -> list[tuple[int, int]]:
-        """``(input_size, hidden_size)`` of each recurrent layer, first to last."""
-        outputs = [self.hidden_size] * self.num_layers
-        if self.tie_weights:
-            outputs[-1] = self.embedding_size
-        inputs = [self.embedding_size, *outputs[:-1]]
-        return list(zip(inputs, outputs))
 
 
 class RNNLanguageModel(nn.Module):

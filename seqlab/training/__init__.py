@@ -1,51 +1,54 @@
-"""Training: run configuration, presets, the loop, evaluation, checkpoints.
+"""The training engine: one run lifecycle for every task.
 
-The loop is plain functions that know a model only by its call convention,
-``model(inputs, state, targets) -> LanguageModelOutput``.
+A task (:class:`~seqlab.training.task.Task`) says how to make batches, what the loss of one
+batch is, and how to evaluate; the engine owns the rest once: the optimiser step with
+clipping and a divergence guard decided by all processes (:mod:`~seqlab.training.step`),
+schedules counted in steps (:mod:`~seqlab.training.optim`), weight averaging
+(:mod:`~seqlab.training.averaging`), the loop and its evaluation cadence
+(:mod:`~seqlab.training.loop`, :mod:`~seqlab.training.evaluation`), atomic checkpoints with
+exact resume (:mod:`~seqlab.training.checkpoint`), metrics files, progress, limits, and data
+parallelism (:mod:`~seqlab.training.distributed`); :func:`~seqlab.training.fit.fit` puts a
+run together. Names are imported when first used, so that the torch-free settings
+(:mod:`seqlab.training.config`) can be read without importing torch.
 """
 
-from seqlab.training.averaging import ParameterAverage
-from seqlab.training.checkpoint import (
-    load_weights,
-    read_config,
-    read_vocab,
-    require_checkpoint,
-    restore_training_state,
-    save_checkpoint,
-)
-from seqlab.training.config import DataConfig, TrainConfig
-from seqlab.training.evaluate import Evaluation, evaluate
-from seqlab.training.loop import TrainingDiverged, TrainingRun, TrainResult, train, train_step
-from seqlab.training.neural_cache import CacheConfig, evaluate_with_cache
-from seqlab.training.optim import learning_rate, make_optimizer
-from seqlab.training.presets import PRESETS, Preset, get_preset
-from seqlab.training.rng import seed_everything
-from seqlab.training.state import TrainingState
+from __future__ import annotations
 
-__all__ = [
-    "PRESETS",
-    "CacheConfig",
-    "DataConfig",
-    "Evaluation",
-    "ParameterAverage",
-    "Preset",
-    "TrainConfig",
-    "TrainResult",
-    "TrainingDiverged",
-    "TrainingRun",
-    "TrainingState",
-    "evaluate",
-    "evaluate_with_cache",
-    "get_preset",
-    "learning_rate",
-    "load_weights",
-    "make_optimizer",
-    "read_config",
-    "read_vocab",
-    "require_checkpoint",
-    "restore_training_state",
-    "save_checkpoint",
-    "seed_everything",
-    "train",
-    "train_step",
-]
+import importlib
+
+_EXPORTS = {
+    "EvaluationRecorder": "seqlab.training.evaluation",
+    "FitResult": "seqlab.training.fit",
+    "ParameterAverage": "seqlab.training.averaging",
+    "ProcessGroup": "seqlab.training.distributed",
+    "Selection": "seqlab.training.task",
+    "StartFrom": "seqlab.training.fit",
+    "StepLoss": "seqlab.training.task",
+    "Task": "seqlab.training.task",
+    "TrainBatch": "seqlab.training.task",
+    "TrainConfig": "seqlab.training.config",
+    "TrainResult": "seqlab.training.loop",
+    "TrainingDiverged": "seqlab.training.step",
+    "TrainingRun": "seqlab.training.loop",
+    "TrainingState": "seqlab.training.state",
+    "evaluate_split": "seqlab.training.evaluation",
+    "fit": "seqlab.training.fit",
+    "learning_rate": "seqlab.training.optim",
+    "load_weights": "seqlab.training.checkpoint",
+    "make_optimizer": "seqlab.training.optim",
+    "read_config": "seqlab.training.checkpoint",
+    "require_checkpoint": "seqlab.training.checkpoint",
+    "restore_training_state": "seqlab.training.checkpoint",
+    "save_checkpoint": "seqlab.training.checkpoint",
+    "seed_everything": "seqlab.training.rng",
+    "train": "seqlab.training.loop",
+    "train_step": "seqlab.training.step",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(_EXPORTS[name]), name)

@@ -78,6 +78,12 @@ def end_process_group(group: ProcessGroup) -> None:
         dist.destroy_process_group()
 
 
+def barrier(group: ProcessGroup) -> None:
+    """Wait until every process gets here (nothing to wait for when alone)."""
+    if group.distributed:
+        dist.barrier()
+
+
 def check_divisible(batch_size: int, group: ProcessGroup) -> None:
     """Equal blocks of streams keep the averaged gradient equal to the whole batch's."""
     if batch_size % group.world_size:

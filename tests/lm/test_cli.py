@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import signal
@@ -16,41 +15,11 @@ import torch
 from safetensors.torch import load_file
 
 from seqlab.cli import lm
+from seqlab.cli.main import main
 from seqlab.errors import SeqlabError
 from seqlab.training import read_config
-
-# Command-line flags that make `seqlab lm train` run in a fraction of a second.
-TINY_TRAIN_FLAGS = [
-    "--hidden-size",
-    "16",
-    "--embedding-size",
-    "8",
-    "--batch-size",
-    "4",
-    "--eval-batch-size",
-    "4",
-    "--bptt",
-    "16",
-    "--eval-every",
-    "5",
-    "--valid-fraction",
-    "0.1",
-    "--device",
-    "cpu",
-    "--samples",
-    "1",
-    "--sample-length",
-    "20",
-    "--no-progress",
-]
-
-
-def run_lm(*argv: str | Path) -> int:
-    """Run `seqlab lm ...` in this process; SeqlabError propagates for pytest.raises."""
-    parser = argparse.ArgumentParser(prog="seqlab")
-    lm.register(parser.add_subparsers(required=True))
-    args = parser.parse_args(["lm", *map(str, argv)])
-    return args.func(args)
+from tests.lm.commands import TINY_TRAIN_FLAGS, TINY_WORD_FLAGS, run_lm
+from tests.lm.conftest import WORDS
 
 
 def weights(directory: Path) -> dict[str, torch.Tensor]:
@@ -206,25 +175,6 @@ def test_command_line_errors_are_one_line(tmp_path):
     assert result.stderr.count("\n") == 1
 
 
-WORDS = "the cat sat on the mat\nthe dog sat on the log\na cat and a dog ran\n"
-
-
-@pytest.fixture
-def word_corpus(tmp_path: Path) -> Path:
-    """A corpus directory laid out like wikitext-2: train.txt, valid.txt, test.txt."""
-    directory = tmp_path / "words"
-    directory.mkdir()
-    (directory / "train.txt").write_text(WORDS * 40)
-    (directory / "valid.txt").write_text(WORDS * 4)
-    (directory / "test.txt").write_text(WORDS * 4)
-    return directory
-
-
-TINY_WORD_FLAGS = ["--hidden-size", "12", "--embedding-size", "8", "--batch-size", "4", "--eval-batch-size", "2",
-                   "--bptt", "8", "--device", "cpu", "--samples", "1", "--sample-length", "10",
-                   "--no-progress"]  # fmt: skip
-
-
 def test_a_word_preset_trains_on_a_corpus_directory_and_writes_its_logs(word_corpus, tmp_path, capsys):
     out = tmp_path / "run"
     assert run_lm("train", word_corpus, "--preset", "zaremba-small", "--out", out, "--epochs", "2",
@@ -273,8 +223,8 @@ def test_a_flag_of_another_architecture_is_rejected(word_corpus, tmp_path):
 
 def test_a_diverging_run_stops_cleanly_and_says_where(corpus_file, tmp_path, capsys):
     out = tmp_path / "run"
-    code = run_lm("train", corpus_file, "--out", out, *TINY_TRAIN_FLAGS, "--optimizer", "sgd", "--lr", "inf",
-                  "--grad-clip", "0", "--warmup-steps", "0", "--max-steps", "50")  # fmt: skip
+    code = main(["lm", "train", str(corpus_file), "--out", str(out), *TINY_TRAIN_FLAGS, "--optimizer", "sgd", "--lr",
+                 "inf", "--grad-clip", "0", "--warmup-steps", "0", "--max-steps", "50"])  # fmt: skip
     assert code == 1
     error = capsys.readouterr().err
     assert "training diverged: the loss is" in error and "at step" in error and "--resume" in error

@@ -11,8 +11,8 @@ from torch import nn
 from seqlab.errors import SeqlabError
 from seqlab.models.output import LanguageModelOutput
 from seqlab.models.rnn_lm import RNNLanguageModel, RNNLMConfig
-from seqlab.training.evaluate import evaluate
-from seqlab.training.neural_cache import CacheConfig, evaluate_with_cache
+from seqlab.tasks.lm.evaluation import evaluate
+from seqlab.tasks.lm.neural_cache import CacheConfig, evaluate_with_cache
 
 VOCAB = 11
 

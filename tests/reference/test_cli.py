@@ -1,7 +1,6 @@
 """``seqlab reference train``: end to end on a tiny corpus made in a temp directory."""
 
 import argparse
-import importlib.util
 import subprocess
 import sys
 
@@ -84,18 +83,11 @@ def test_bad_option_values_stop_with_a_usage_error(corpus, option, value, capsys
     assert option in capsys.readouterr().err
 
 
-needs_full_cli = pytest.mark.skipif(
-    importlib.util.find_spec("seqlab.cli.lm") is None,
-    reason="seqlab.cli.main imports seqlab.cli.lm, which does not exist yet",
-)
-
-
 def _run_seqlab(*argv):
     command = [sys.executable, "-m", "seqlab", "reference", "train", *argv]
     return subprocess.run(command, capture_output=True, text=True, timeout=60)
 
 
-@needs_full_cli
 def test_python_dash_m_seqlab_smoke(corpus):
     result = _run_seqlab(str(corpus), *FAST, "--sample-every", "40")
 
@@ -103,7 +95,6 @@ def test_python_dash_m_seqlab_smoke(corpus):
     assert "step     40" in result.stdout and "----- sample after step 40" in result.stdout
 
 
-@needs_full_cli
 def test_python_dash_m_seqlab_reports_bad_input_in_one_line(tmp_path):
     missing = tmp_path / "missing.txt"
 

@@ -58,3 +58,25 @@ def test_tensorboard_events_hold_every_finite_scalar_by_step(monkeypatch):
     assert ("valid_loss", 5.0, 10) in written and ("train_loss", 4.5, 20) in written
     assert not any(name == "train_loss" and step == 10 for name, _, step in written)  # None is skipped
     assert TENSORBOARD_FILE in run_files(HISTORY, title="t")
+
+
+def test_the_curves_show_the_tasks_headline_score_and_any_extra_scores_go_to_tensorboard(monkeypatch):
+    history = [{**record, "valid_accuracy": accuracy} for record, accuracy in zip(HISTORY, (0.5, 0.7))]
+    for record in history:
+        del record["valid_perplexity"]
+    assert learning_curves_png(history, title="toy", headline="accuracy").startswith(b"\x89PNG")
+    written = []
+
+    class SummaryWriter:
+        def __init__(self, log_dir, filename_suffix):
+            self.path = Path(log_dir) / f"events.out.tfevents.1{filename_suffix}"
+
+        def add_scalar(self, name, value, step):
+            written.append(name)
+
+        def close(self):
+            self.path.write_bytes(b"events")
+
+    monkeypatch.setitem(sys.modules, "torch.utils.tensorboard", types.SimpleNamespace(SummaryWriter=SummaryWriter))
+    tensorboard_events(history)
+    assert "valid_accuracy" in written and "lr" in written and "epoch" not in written

@@ -12,7 +12,7 @@ from seqlab.data.batching import batchify
 from seqlab.data.corpus import load_corpus_splits
 from seqlab.data.vocab import VOCAB_CLASSES, Vocab
 from seqlab.errors import SeqlabError
-from seqlab.training.config import DataConfig
+from seqlab.tasks.lm.config import DataConfig
 
 
 @dataclass

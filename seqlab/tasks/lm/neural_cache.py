@@ -33,7 +33,7 @@ from torch import nn
 
 from seqlab.data.batching import get_window, num_windows
 from seqlab.errors import SeqlabError
-from seqlab.training.evaluate import Evaluation
+from seqlab.tasks.lm.evaluation import Evaluation
 
 
 @dataclass(frozen=True)

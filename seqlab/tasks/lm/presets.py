@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from seqlab.errors import SeqlabError
-from seqlab.training.config import DataConfig, TrainConfig
+from seqlab.tasks.lm.config import DataConfig
+from seqlab.training.config import TrainConfig
 
 
 @dataclass(frozen=True)
@@ -25,14 +26,19 @@ class Preset:
 
     description: str
     reference: str  # the published result this preset reproduces
-    architecture: str = "rnn"  # a key of seqlab.models.ARCHITECTURES
+    architecture: str = "rnn"  # a key of seqlab.models.configs.MODEL_CONFIGS
     model: dict[str, Any] = field(default_factory=dict)  # fields of that architecture's config
     training: TrainConfig = field(default_factory=TrainConfig)
     data: DataConfig = field(default_factory=DataConfig)
 
 
 def _zaremba(hidden: int, dropout: float, init: float, epochs: int, decay: float, decay_start: int, clip: float):
-    """Zaremba et al. 2014, section 4.1: two LSTM layers on PTB words, 35 steps unless small."""
+    """Zaremba et al. 2014, section 4.1: two LSTM layers on PTB words, 35 steps unless small.
+
+    ``decay_start`` epochs at the full learning rate, then the rate is divided by ``1 / decay``
+    after each epoch: small halves it after epoch 4, medium divides it by 1.2 after epoch 6,
+    large by 1.15 after epoch 14.
+    """
     bptt = 20 if hidden == 200 else 35
     return {
         "model": {
@@ -46,9 +52,6 @@ def _zaremba(hidden: int, dropout: float, init: float, epochs: int, decay: float
             "forget_bias": None,
         },
         "training": TrainConfig(
-            batch_size=20,
-            bptt=bptt,
-            eval_batch_size=20,
             optimizer="sgd",
             lr=1.0 * bptt,
             grad_clip=clip / bptt,
@@ -61,7 +64,7 @@ def _zaremba(hidden: int, dropout: float, init: float, epochs: int, decay: float
             eval_every=1_000_000,
             seed=1,
         ),
-        "data": DataConfig(level="word"),
+        "data": DataConfig(level="word", batch_size=20, bptt=bptt, eval_batch_size=20),
     }
 
 
@@ -84,10 +87,6 @@ def _awd(batch_size: int, dropout_input: float, dropout_between: float, epochs: 
             "forget_bias": None,
         },
         "training": TrainConfig(
-            batch_size=batch_size,
-            bptt=70,
-            variable_bptt=True,
-            eval_batch_size=10,
             optimizer="nt-asgd",
             lr=30.0,
             grad_clip=0.25,
@@ -99,7 +98,7 @@ def _awd(batch_size: int, dropout_input: float, dropout_between: float, epochs: 
             eval_every=1_000_000,
             seed=seed,
         ),
-        "data": DataConfig(level="word"),
+        "data": DataConfig(level="word", batch_size=batch_size, bptt=70, variable_bptt=True, eval_batch_size=10),
     }
 
 
@@ -107,6 +106,7 @@ PRESETS: dict[str, Preset] = {
     "demo": Preset(
         description="character LSTM, 3 minutes on the Python standard library (the defaults)",
         reference="none: a demonstration; about 2.0 bits per character in 3 CPU minutes",
+        training=TrainConfig(max_minutes=3.0),
     ),
     "zaremba-small": Preset(
         description="Zaremba et al. 2014, small: 2x200 LSTM, no dropout, 13 epochs",
@@ -116,7 +116,7 @@ PRESETS: dict[str, Preset] = {
     "zaremba-medium": Preset(
         description="Zaremba et al. 2014, medium: 2x650 LSTM, dropout 0.5, 39 epochs",
         reference="PTB validation perplexity 86.2, test 82.7",
-        **_zaremba(hidden=650, dropout=0.5, init=0.05, epochs=39, decay=0.8, decay_start=6, clip=5.0),
+        **_zaremba(hidden=650, dropout=0.5, init=0.05, epochs=39, decay=1 / 1.2, decay_start=6, clip=5.0),
     ),
     "zaremba-large": Preset(
         description="Zaremba et al. 2014, large: 2x1500 LSTM, dropout 0.65, 55 epochs",
@@ -137,8 +137,8 @@ PRESETS: dict[str, Preset] = {
         description="character LSTM on tiny-shakespeare: 2x512, dropout 0.2, 10 minutes",
         reference="none published for this shape; nanoGPT's small character transformer reaches 1.47 nats",
         model={"embedding_size": 64, "hidden_size": 512, "num_layers": 2, "dropout": 0.2, "dropout_between": 0.2},
-        training=TrainConfig(batch_size=32, bptt=128, lr=2e-3, max_minutes=10.0, epochs=1000, eval_every=250),
-        data=DataConfig(level="char", valid_fraction=0.1),
+        training=TrainConfig(lr=2e-3, max_minutes=10.0, epochs=1000, eval_every=250),
+        data=DataConfig(level="char", valid_fraction=0.1, batch_size=32, bptt=128),
     ),
     "bengio-ptb": Preset(
         description="Bengio et al. 2003 fixed-window model on PTB words: 5 words of context, direct connections",
@@ -146,9 +146,6 @@ PRESETS: dict[str, Preset] = {
         architecture="fixed-window",
         model={"context_size": 5, "embedding_size": 100, "hidden_size": 400, "dropout": 0.3},
         training=TrainConfig(
-            batch_size=64,
-            bptt=64,
-            eval_batch_size=10,
             lr=1e-3,
             grad_clip=1.0,
             lr_schedule="cosine",
@@ -157,7 +154,7 @@ PRESETS: dict[str, Preset] = {
             eval_every=1_000_000,
             warmup_steps=100,
         ),
-        data=DataConfig(level="word"),
+        data=DataConfig(level="word", batch_size=64, bptt=64, eval_batch_size=10),
     ),
 }
 

@@ -1,0 +1,9 @@
+"""The tasks: one folder each, holding its data handling, model choice, metrics, presets and Task.
+
+Each task folder reads top to bottom like a recipe: ``config.py`` (what its data settings
+are), ``data.py`` (reading and encoding), ``task.py`` (what a batch is, what the model is
+asked, what is measured), ``presets.py`` (which settings reproduce which paper) and
+``train.py`` (a whole run, callable from Python and from ``seqlab``).
+
+- :mod:`seqlab.tasks.lm`: word- and character-level language models.
+"""
