@@ -14,6 +14,15 @@ the gradient of the whole batch because every block has the same number of strea
 text is split the same way and the losses are summed over processes. Checkpoints gather the
 carried state of every stream and every process's random-number state, and are written by
 rank 0 alone.
+
+Without dropout, R processes therefore train the weights one process would (to float
+rounding). With dropout they do not: process r draws the masks of its own streams from its
+own generator (seeded ``seed + r``), so the masks differ from those one process would draw for
+the same streams; the training is the same in distribution, and a distributed run repeats
+exactly given the same number of processes.
+
+Tasks of independent examples share batches instead: process r takes every R-th batch of the
+epoch's length-bucketed plan (:mod:`seqlab.training.example_task`).
 """
 
 from __future__ import annotations
