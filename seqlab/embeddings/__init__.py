@@ -30,7 +30,7 @@ Example:
 
 from __future__ import annotations
 
-import importlib
+from seqlab.lazy_exports import lazy_exports
 
 _EXPORTS = {
     "GloVeConfig": "seqlab.embeddings.configs",
@@ -50,8 +50,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str):
-    """Names are imported when first used: the configs import neither numpy nor numba."""
-    if name not in _EXPORTS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(_EXPORTS[name]), name)
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -6,7 +6,7 @@ loaded when first used, so that importing a config does not import torch.
 
 from __future__ import annotations
 
-import importlib
+from seqlab.lazy_exports import lazy_exports
 
 _EXPORTS = {
     "ARCHITECTURES": "seqlab.models.registry",
@@ -24,7 +24,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str):
-    if name not in _EXPORTS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(_EXPORTS[name]), name)
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -14,7 +14,7 @@ run together. Names are imported when first used, so that the torch-free setting
 
 from __future__ import annotations
 
-import importlib
+from seqlab.lazy_exports import lazy_exports
 
 _EXPORTS = {
     "EvaluationRecorder": "seqlab.training.evaluation",
@@ -48,7 +48,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str):
-    if name not in _EXPORTS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(_EXPORTS[name]), name)
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -11,8 +11,6 @@ import time
 from pathlib import Path
 
 import pytest
-import torch
-from safetensors.torch import load_file
 
 from seqlab.cli import lm
 from seqlab.cli.main import main
@@ -20,17 +18,7 @@ from seqlab.errors import SeqlabError
 from seqlab.training import read_config
 from tests.lm.commands import TINY_TRAIN_FLAGS, TINY_WORD_FLAGS, run_lm
 from tests.lm.conftest import WORDS
-
-
-def weights(directory: Path) -> dict[str, torch.Tensor]:
-    return load_file(str(directory / "model.safetensors"))
-
-
-def assert_same_weights(first: Path, second: Path) -> None:
-    expected, actual = weights(first), weights(second)
-    assert expected.keys() == actual.keys()
-    for name in expected:
-        assert torch.equal(expected[name], actual[name]), name
+from tests.saved_weights import assert_same_weights
 
 
 def test_train_prints_the_corpus_model_scores_and_samples(corpus_file, tmp_path, capsys):

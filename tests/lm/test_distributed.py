@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 import torch
-from safetensors.torch import load_file
 
 from seqlab.cli import lm
 from seqlab.training.distributed import ProcessGroup, _concatenate, own_carry, own_streams
+from tests.saved_weights import weights
 
 FLAGS = ["--hidden-size", "16", "--embedding-size", "8", "--batch-size", "4", "--bptt", "16", "--eval-every", "10",
          "--valid-fraction", "0.1", "--device", "cpu", "--samples", "0", "--no-progress", "--epochs", "2"]  # fmt: skip
@@ -41,10 +41,6 @@ def seqlab(*argv, processes: int, cwd: Path) -> subprocess.CompletedProcess:
     result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     return result
-
-
-def weights(directory: Path) -> dict[str, torch.Tensor]:
-    return load_file(str(directory / "model.safetensors"))
 
 
 @pytest.mark.skipif(not torch.distributed.is_available(), reason="needs torch.distributed")

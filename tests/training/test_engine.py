@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 import torch
-from safetensors.torch import load_file
 
 from seqlab.training import TrainConfig, TrainingRun, make_optimizer, train
 from seqlab.training.distributed import ProcessGroup
 from seqlab.training.step import train_step
 from seqlab.training.task import StepLoss, Task
+from tests.saved_weights import assert_same_weights
 from tests.training.toy_task import ToyClassification, ToyClassifier, make_examples
 
 ROOT = Path(__file__).parents[2]
@@ -35,17 +35,6 @@ def toy(*argv, processes: int = 1, cwd: Path, check: bool = True, timeout: int =
     if check:
         assert result.returncode == 0, result.stderr[-3000:]
     return result
-
-
-def weights(directory: Path) -> dict[str, torch.Tensor]:
-    return load_file(str(directory / "model.safetensors"))
-
-
-def assert_same_weights(first: Path, second: Path) -> None:
-    expected, actual = weights(first), weights(second)
-    assert expected.keys() == actual.keys()
-    for name in expected:
-        assert torch.equal(expected[name], actual[name]), name
 
 
 def trained_examples(result: subprocess.CompletedProcess) -> list[list[int]]:

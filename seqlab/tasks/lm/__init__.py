@@ -17,7 +17,7 @@ model), :mod:`~seqlab.tasks.lm.evaluation` and :mod:`~seqlab.tasks.lm.neural_cac
 
 from __future__ import annotations
 
-import importlib
+from seqlab.lazy_exports import lazy_exports
 
 _EXPORTS = {
     "CacheConfig": "seqlab.tasks.lm.neural_cache",
@@ -41,7 +41,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str):
-    if name not in _EXPORTS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(_EXPORTS[name]), name)
+__getattr__ = lazy_exports(__name__, _EXPORTS)
