@@ -6,8 +6,8 @@ multiply through torch's default library. Where the two libraries differ (AVX2 a
 kernels, say), no per-step loop can catch up with the fused LSTM.
 
 For each shape (M×K times K×N) it times ``torch.mm`` and oneDNN's linear
-(``torch._C._nn.mkldnn_linear`` on tensors already in oneDNN's layout, conversions untimed) alternately, and prints the median
-GFLOP/s of each (2·M·K·N floating-point operations per product) and their ratio.
+(``torch._C._nn.mkldnn_linear`` on tensors already in oneDNN's layout, conversions untimed)
+alternately, and prints the median GFLOP/s of each (2·M·K·N floating-point operations per product) and their ratio.
 
 Usage:
     python benchmarks/matmul_ceiling.py                  # 1024³ and one LSTM step (20×650 @ 650×2600)

@@ -22,6 +22,7 @@ FORBIDDEN = {
     "decode": {"training", "tasks", "cli"},
     "reference": {"nn", "models", "training", "tasks", "cli", "data", "embeddings", "decode"},
     "tasks": {"cli"},
+    "metrics": {"nn", "models", "training", "tasks", "cli", "decode", "data", "embeddings"},
 }
 
 

@@ -20,6 +20,17 @@ from seqlab.data.padded_batches import (
     unpack,
     unpad_sequences,
 )
+from seqlab.data.parallel_text import (
+    MULTI30K_SPLITS,
+    MULTI30K_VARIANTS,
+    ParallelFiles,
+    ParallelSplits,
+    ParallelText,
+    find_multi30k_files,
+    multi30k_file,
+    read_lines,
+    read_parallel_text,
+)
 from seqlab.data.vocab import EOS_TOKEN, UNK_TOKEN, VOCAB_CLASSES, CharVocab, Vocab, WordVocab, vocab_from_json
 
 __all__ = [
@@ -49,4 +60,13 @@ __all__ = [
     "padding_mask",
     "unpack",
     "unpad_sequences",
+    "MULTI30K_SPLITS",
+    "MULTI30K_VARIANTS",
+    "ParallelFiles",
+    "ParallelSplits",
+    "ParallelText",
+    "find_multi30k_files",
+    "multi30k_file",
+    "read_lines",
+    "read_parallel_text",
 ]

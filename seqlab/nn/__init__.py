@@ -5,10 +5,13 @@ Layers: :class:`RNN`, :class:`GRU`, :class:`LSTM` (``weight_drop=p`` for DropCon
 :class:`LockedDropout` (:func:`locked_dropout`), :func:`embedding_dropout`, :func:`drop_connect`, and the AR/TAR
 penalties :func:`activation_penalty`, :func:`temporal_activation_penalty`. Helpers:
 :mod:`seqlab.nn.init` (initialisation schemes) and :func:`clip_grad_norm_` / :func:`clip_grad_value_`.
+Attention: :class:`AdditiveAttention` (Bahdanau) and :class:`MultiplicativeAttention` (Luong: dot,
+general, concat), masked over padding.
 """
 
 from seqlab.nn import init
 from seqlab.nn.activation_penalties import activation_penalty, temporal_activation_penalty
+from seqlab.nn.attention import AdditiveAttention, MultiplicativeAttention
 from seqlab.nn.cells import GRUCell, LSTMCell, RNNCell
 from seqlab.nn.clip import clip_grad_norm_, clip_grad_value_
 from seqlab.nn.dropout import LockedDropout, drop_connect, embedding_dropout, locked_dropout
@@ -29,5 +32,7 @@ __all__ = [
     "temporal_activation_penalty",
     "clip_grad_norm_",
     "clip_grad_value_",
+    "AdditiveAttention",
+    "MultiplicativeAttention",
     "init",
 ]

@@ -1,4 +1,4 @@
-"""A NumPy float64 reference of the RNN, GRU and LSTM, with hand-written backpropagation.
+"""A NumPy float64 reference of the RNN, GRU, LSTM and attention, with hand-written backpropagation.
 
 Written to be read, and the oracle that the fast torch modules of ``seqlab.nn`` are tested
 against. It imports no torch. Conventions match ``torch.nn`` so that weights copy over:
@@ -13,6 +13,7 @@ Modules, in reading order:
     activations   σ, tanh, relu and their derivatives
     parameters    initialisation and the affine terms every cell starts from
     rnn, gru, lstm  one step forward and one step backward per cell, with the equations
+    attention     additive and multiplicative attention for one decoder step, forward and backward
     bptt          the loops over time: forward, full BPTT, truncated BPTT(k)
     loss, projection, optim  softmax cross-entropy, logits = h W_hyᵀ + b_y, SGD + clipping
     gradcheck     central differences against the hand-written gradients
@@ -27,6 +28,17 @@ from seqlab.reference.activations import (
     sigmoid_grad,
     tanh,
     tanh_grad,
+)
+from seqlab.reference.attention import (
+    ATTENTION_SCORES,
+    AttentionCache,
+    attention_backward,
+    attention_forward,
+    attention_param_shapes,
+    attention_scores,
+    init_attention_params,
+    masked_softmax,
+    masked_softmax_backward,
 )
 from seqlab.reference.bptt import (
     SequenceCache,
@@ -69,6 +81,15 @@ from seqlab.reference.rnn import (
 from seqlab.text_file import read_text_file
 
 __all__ = [
+    "ATTENTION_SCORES",
+    "AttentionCache",
+    "attention_backward",
+    "attention_forward",
+    "attention_param_shapes",
+    "attention_scores",
+    "init_attention_params",
+    "masked_softmax",
+    "masked_softmax_backward",
     "NONLINEARITIES",
     "NUM_GATES",
     "PARAM_NAMES",

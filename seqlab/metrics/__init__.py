@@ -1,0 +1,26 @@
+"""Translation metrics from sufficient statistics, equal to sacrebleu 2.6.0's: BLEU, chrF/chrF++, paired bootstrap.
+
+No torch. Names are imported on first use, so ``import seqlab.metrics`` costs nothing (NumPy comes with BLEU).
+"""
+
+from seqlab.lazy_exports import lazy_exports
+
+_EXPORTS = {
+    "BLEUStatistics": "seqlab.metrics.bleu",
+    "BLEUScore": "seqlab.metrics.bleu",
+    "bleu_from_statistics": "seqlab.metrics.bleu",
+    "corpus_bleu": "seqlab.metrics.bleu",
+    "corpus_statistics": "seqlab.metrics.bleu",
+    "sentence_bleu": "seqlab.metrics.bleu",
+    "sentence_statistics": "seqlab.metrics.bleu",
+    "chrf_from_statistics": "seqlab.metrics.chrf",
+    "chrf_statistics": "seqlab.metrics.chrf",
+    "corpus_chrf": "seqlab.metrics.chrf",
+    "sentence_chrf": "seqlab.metrics.chrf",
+    "BootstrapResult": "seqlab.metrics.bootstrap",
+    "paired_bootstrap": "seqlab.metrics.bootstrap",
+    "Score": "seqlab.metrics.signature",
+    "tokenize_lines": "seqlab.metrics.tokenizers",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__ = lazy_exports(__name__, _EXPORTS)

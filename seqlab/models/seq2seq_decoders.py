@@ -1,0 +1,248 @@
+"""The decoders of an encoder–decoder: a context vector or Bahdanau attention, and Luong attention.
+
+Both decode one target token per step from the previous one, and both run in two ways: teacher
+forced over a whole batch of targets (training, scoring), and one step at a time from a
+:class:`DecoderState` (search). The step is the same computation in both; training merely runs
+the output layer once over all steps at the end instead of once per step.
+
+**Context vector and Bahdanau** (:class:`ContextDecoder`). Bahdanau et al. 2015, §3.1 and
+appendix A.2: with ``s_{i-1}`` the previous decoder state,
+
+    c_i = Σ_j α_ij h_j,  α_i = softmax_j(v_aᵀ tanh(W_a s_{i-1} + U_a h_j))     (eqs. 5–6; A.1.2)
+    s_i = f(s_{i-1}, [E y_{i-1}; c_i])                                          (eq. 4's f, a GRU)
+    p(y_i | y_<i, x) = softmax(W_o [s_i; c_i; E y_{i-1}])                       (eq. 4's g)
+
+where ``g`` is one linear layer rather than the paper's maxout deep output (A.2.2). Without
+attention the same decoder reads one fixed context ``c`` (the encoder's final states) at every
+step, as Cho et al. 2014's decoder does (§2.2: ``s_t = f(s_{t-1}, y_{t-1}, c)``, output from
+``(s_t, y_{t-1}, c)``).
+
+**Luong** (:class:`LuongDecoder`). Luong et al. 2015, §3: the decoder RNN first steps, then
+attends with its *current* state ``h_t``:
+
+    h_t = f(h_{t-1}, [E y_{t-1}; h̃_{t-1}])   (input feeding, §3.3; without it f reads E y_{t-1} only)
+    c_t = Σ_s a_t(s) h̄_s,  a_t = softmax_s(score(h_t, h̄_s))                   (eqs. 7–8)
+    h̃_t = tanh(W_c [c_t; h_t])                                                  (eq. 5)
+    p(y_t | y_<t, x) = softmax(W_s h̃_t)                                         (eq. 6)
+
+Without input feeding the recurrence never reads the attention, so teacher-forced training runs
+the RNN over all steps at once and attends for all of them in one batched product.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from seqlab.models.seq2seq_configs import Seq2SeqConfig
+from seqlab.models.seq2seq_encoder import RECURRENT_LAYERS, EncodedSource
+from seqlab.nn import AdditiveAttention, MultiplicativeAttention
+
+
+@dataclass
+class DecoderState:
+    """Everything a decoder step reads for N rows (sentences, or sentences × beams)."""
+
+    hidden: tuple[torch.Tensor, ...]  # the RNN state, each (L, N, H): (h,) for a GRU, (h, c) for an LSTM
+    memory: torch.Tensor  # (N, S, K) the encoder states
+    mask: torch.Tensor  # (N, S) bool, True at real source positions
+    keys: torch.Tensor | None  # (N, S, A) the attention's key projection, computed once per source
+    context: torch.Tensor | None  # (N, K) the fixed context vector of an attention-free decoder
+    feed: torch.Tensor | None  # (N, H) Luong's attentional vector of the previous step (input feeding)
+    attention: torch.Tensor | None  # (N, t, S) the attention weights of the steps so far, when kept
+
+    def select(self, order: torch.Tensor) -> DecoderState:
+        """The state of rows ``order`` (M,), in that order: beams expand, reorder and drop rows this way."""
+        picked = {}
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if field.name == "hidden":
+                picked[field.name] = tuple(part.index_select(1, order) for part in value)
+            else:
+                picked[field.name] = None if value is None else value.index_select(0, order)
+        return DecoderState(**picked)
+
+
+def _appended(attention: torch.Tensor | None, weights: torch.Tensor, keep: bool) -> torch.Tensor | None:
+    """The kept attention weights with this step's (N, S) added as step t."""
+    if not keep:
+        return None
+    step = weights.unsqueeze(1)  # (N, 1, S)
+    return step if attention is None else torch.cat([attention, step], dim=1)
+
+
+class OutputLayer(nn.Module):
+    """Features → logits over the target vocabulary, optionally through the target embedding matrix.
+
+    With ``tied`` (Press & Wolf 2017) the features are first projected to the embedding size and
+    the embedding matrix is the output matrix.
+    """
+
+    def __init__(self, features: int, embedding: nn.Embedding, *, tied: bool):
+        super().__init__()
+        self.embedding = embedding if tied else None
+        width = embedding.embedding_dim if tied else embedding.num_embeddings
+        self.projection = nn.Linear(features, width)
+        self.bias = nn.Parameter(torch.zeros(embedding.num_embeddings)) if tied else None
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        projected = self.projection(features)
+        if self.embedding is None:
+            return projected
+        return F.linear(projected, self.embedding.weight, self.bias)
+
+
+class _RecurrentDecoder(nn.Module):
+    """What both decoders share: target embedding, the RNN, dropout, the output layer, the first state."""
+
+    def __init__(self, config: Seq2SeqConfig, rnn_input_size: int, features: int):
+        super().__init__()
+        self.config = config
+        self.embedding = nn.Embedding(config.target_vocab_size, config.embedding_size, padding_idx=config.padding_id)
+        self.rnn = RECURRENT_LAYERS[config.cell](
+            rnn_input_size,
+            config.hidden_size,
+            num_layers=config.decoder_layers,
+            dropout=config.dropout if config.decoder_layers > 1 else 0.0,
+        )
+        bridge_input = config.hidden_size if config.attention == "bahdanau" else config.encoder_size
+        self.bridge = nn.Linear(bridge_input, config.decoder_layers * config.hidden_size)
+        self.dropout = nn.Dropout(config.dropout)
+        self.output = OutputLayer(features, self.embedding, tied=config.tie_embeddings)
+
+    def first_hidden(self, encoded: EncodedSource) -> tuple[torch.Tensor, ...]:
+        """The RNN's first state: ``tanh(W_s ·)`` of the encoder's final states, per decoder layer.
+
+        Bahdanau (A.2.2) reads the backward direction's first state ``h←_1``; the others read both
+        directions' final states. An LSTM's cell starts at zero.
+        """
+        if self.config.attention == "bahdanau":
+            source = encoded.backward_final if encoded.backward_final is not None else encoded.forward_final
+        else:
+            source = encoded.summary
+        batch = source.size(0)
+        hidden = torch.tanh(self.bridge(source)).view(batch, self.config.decoder_layers, -1).transpose(0, 1)
+        hidden = hidden.contiguous()  # (L, B, H)
+        return (hidden, torch.zeros_like(hidden)) if self.config.cell == "lstm" else (hidden,)
+
+    def run_rnn(self, inputs: torch.Tensor, hidden: tuple[torch.Tensor, ...]):
+        """inputs (T, N, I) time first -> outputs (T, N, H), new hidden."""
+        outputs, final = self.rnn(inputs, hidden if self.config.cell == "lstm" else hidden[0])
+        return outputs, (final if isinstance(final, tuple) else (final,))
+
+    def teacher_forced(self, target_input: torch.Tensor, state: DecoderState):
+        """Every step with the gold previous tokens: logits (B, T, V) and attention (B, T, S) or None."""
+        embedded = self.dropout(self.embedding(target_input))  # (B, T, E)
+        features, weights = [], []
+        for t in range(target_input.size(1)):
+            step_features, state, step_weights = self.step_features(embedded[:, t], state)
+            features.append(step_features)
+            weights.append(step_weights)
+        logits = self.output(self.dropout(torch.stack(features, dim=1)))  # (B, T, V) in one product
+        attention = None if weights[0] is None else torch.stack(weights, dim=1)
+        return logits, attention
+
+    def step(self, tokens: torch.Tensor, state: DecoderState, *, keep_attention: bool = False):
+        """One step from previous tokens (N,): logits (N, V) and the next state."""
+        features, state, weights = self.step_features(self.dropout(self.embedding(tokens)), state)
+        if weights is not None:
+            state = dataclasses.replace(state, attention=_appended(state.attention, weights, keep_attention))
+        return self.output(self.dropout(features)), state
+
+
+class ContextDecoder(_RecurrentDecoder):
+    """Bahdanau et al. 2015's attention decoder, or with ``attention="none"`` Cho et al. 2014's.
+
+    Shape (one step): embedded ``(N, E)``; features ``(N, H + K + E)``; weights ``(N, S)`` or None.
+    """
+
+    def __init__(self, config: Seq2SeqConfig):
+        k, e, h = config.encoder_size, config.embedding_size, config.hidden_size
+        super().__init__(config, rnn_input_size=e + k, features=h + k + e)
+        self.attention = (
+            AdditiveAttention(h, k, config.attention_size) if config.attention == "bahdanau" else None
+        )  # fmt: skip
+
+    def start(self, encoded: EncodedSource) -> DecoderState:
+        keys = None if self.attention is None else self.attention.project_keys(encoded.states)
+        return DecoderState(
+            hidden=self.first_hidden(encoded),
+            memory=encoded.states,
+            mask=encoded.mask,
+            keys=keys,
+            context=encoded.summary if self.attention is None else None,
+            feed=None,
+            attention=None,
+        )
+
+    def step_features(self, embedded: torch.Tensor, state: DecoderState):
+        weights = None
+        if self.attention is None:
+            context = state.context  # (N, K), the same at every step
+        else:
+            query = state.hidden[0][-1]  # (N, H): s_{i-1}, the top layer's previous state
+            context, weights = self.attention(query, state.memory, state.mask, projected_keys=state.keys)
+        outputs, hidden = self.run_rnn(torch.cat([embedded, context], dim=-1).unsqueeze(0), state.hidden)
+        features = torch.cat([outputs[0], context, embedded], dim=-1)  # (N, H + K + E): s_i, c_i, E y_{i-1}
+        return features, dataclasses.replace(state, hidden=hidden), weights
+
+
+class LuongDecoder(_RecurrentDecoder):
+    """Luong et al. 2015's global attention decoder (``dot``, ``general`` or ``concat`` score).
+
+    Shape (one step): embedded ``(N, E)``; features ``h̃_t`` ``(N, H)``; weights ``(N, S)``.
+    """
+
+    def __init__(self, config: Seq2SeqConfig):
+        k, e, h = config.encoder_size, config.embedding_size, config.hidden_size
+        super().__init__(config, rnn_input_size=e + h if config.input_feeding else e, features=h)
+        score = config.attention.removeprefix("luong-")
+        hidden_size = config.attention_size if score == "concat" else None
+        self.attention = MultiplicativeAttention(h, k, score=score, hidden_size=hidden_size)
+        self.combine = nn.Linear(k + h, h, bias=False)  # W_c of eq. 5
+
+    def start(self, encoded: EncodedSource) -> DecoderState:
+        hidden = self.first_hidden(encoded)
+        feed = hidden[0].new_zeros(hidden[0].shape[1:]) if self.config.input_feeding else None  # h̃_0 = 0
+        return DecoderState(
+            hidden=hidden,
+            memory=encoded.states,
+            mask=encoded.mask,
+            keys=self.attention.project_keys(encoded.states),
+            context=None,
+            feed=feed,
+            attention=None,
+        )
+
+    def step_features(self, embedded: torch.Tensor, state: DecoderState):
+        inputs = torch.cat([embedded, state.feed], dim=-1) if self.config.input_feeding else embedded
+        outputs, hidden = self.run_rnn(inputs.unsqueeze(0), state.hidden)
+        attentional, weights = self._attend(outputs[0], state)
+        feed = attentional if self.config.input_feeding else None
+        return attentional, dataclasses.replace(state, hidden=hidden, feed=feed), weights
+
+    def _attend(self, query: torch.Tensor, state: DecoderState):
+        """h̃ = tanh(W_c [c; h]) for queries (N, H) or (N, T, H); also the weights."""
+        context, weights = self.attention(query, state.memory, state.mask, projected_keys=state.keys)
+        return torch.tanh(self.combine(torch.cat([context, query], dim=-1))), weights
+
+    def teacher_forced(self, target_input: torch.Tensor, state: DecoderState):
+        if self.config.input_feeding:
+            return super().teacher_forced(target_input, state)
+        embedded = self.dropout(self.embedding(target_input))  # (B, T, E)
+        outputs, _ = self.run_rnn(embedded.transpose(0, 1), state.hidden)  # (T, B, H): all steps at once
+        attentional, weights = self._attend(outputs.transpose(0, 1), state)  # (B, T, H), (B, T, S)
+        return self.output(self.dropout(attentional)), weights
+
+
+DECODERS = {
+    "none": ContextDecoder,
+    "bahdanau": ContextDecoder,
+    "luong-dot": LuongDecoder,
+    "luong-general": LuongDecoder,
+    "luong-concat": LuongDecoder,
+}

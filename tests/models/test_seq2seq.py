@@ -1,0 +1,234 @@
+"""The encoder–decoder: one computation whether teacher forced or stepped, blind to padding, and the
+equations of Bahdanau et al. 2015 and Luong et al. 2015 written out here step by step."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from seqlab.errors import SeqlabError
+from seqlab.models.seq2seq import Seq2Seq
+from seqlab.models.seq2seq_configs import ATTENTIONS, Seq2SeqConfig
+
+SOURCE_VOCAB, TARGET_VOCAB = 11, 9
+KINDS = [(attention, cell) for attention in ATTENTIONS for cell in ("gru", "lstm")]
+
+
+def make_model(attention="bahdanau", cell="gru", **overrides) -> Seq2Seq:
+    torch.manual_seed(0)
+    settings = dict(
+        source_vocab_size=SOURCE_VOCAB,
+        target_vocab_size=TARGET_VOCAB,
+        attention=attention,
+        cell=cell,
+        embedding_size=6,
+        hidden_size=5,
+        attention_size=4,
+        bidirectional=attention != "luong-dot",
+        dropout=0.0,
+    )
+    model = Seq2Seq(Seq2SeqConfig(**(settings | overrides))).double()
+    return model.eval()
+
+
+def make_batch():
+    """Two sources of lengths 5 and 3 (padded with 0) and targets of lengths 4 and 2."""
+    source = torch.tensor([[3, 4, 5, 6, 7], [8, 9, 10, 0, 0]])
+    lengths = torch.tensor([5, 3])
+    target_input = torch.tensor([[1, 3, 4, 5], [1, 6, 0, 0]])  # <bos>=1, then the target
+    targets = torch.tensor([[3, 4, 5, 2], [6, 2, 0, 0]])  # the target, then <eos>=2
+    return source, lengths, target_input, targets
+
+
+@pytest.mark.parametrize("attention, cell", KINDS)
+def test_teacher_forcing_scores_what_stepping_one_token_at_a_time_scores(attention, cell):
+    model = make_model(attention, cell)
+    source, lengths, target_input, _ = make_batch()
+    out = model(source, lengths, target_input)
+    state = model.start(source, lengths)
+    for t in range(target_input.size(1)):
+        log_probs, state = model.step(target_input[:, t], state, keep_attention=True)
+        torch.testing.assert_close(log_probs, torch.log_softmax(out.logits[:, t], -1), rtol=0, atol=1e-12)
+    if out.attention is None:
+        assert attention == "none" and state.attention is None
+    else:
+        torch.testing.assert_close(state.attention, out.attention, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("attention, cell", KINDS)
+def test_padding_is_never_read_and_a_batch_equals_its_sentences_alone(attention, cell):
+    model = make_model(attention, cell)
+    source, lengths, target_input, _ = make_batch()
+    out = model(source, lengths, target_input)
+    other_padding = source.clone()
+    other_padding[1, 3:] = 7
+    torch.testing.assert_close(model(other_padding, lengths, target_input).logits, out.logits, rtol=0, atol=1e-12)
+    alone = model(source[1:, :3], lengths[1:], target_input[1:, :2])
+    torch.testing.assert_close(alone.logits[0], out.logits[1, :2], rtol=0, atol=1e-12)
+    if out.attention is not None:
+        assert torch.all(out.attention[1, :, 3:] == 0)
+        torch.testing.assert_close(out.attention.sum(-1), torch.ones(2, 4, dtype=torch.float64), rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("attention", ["none", "bahdanau", "luong-general"])
+def test_reordering_the_state_then_stepping_equals_stepping_then_reordering(attention):
+    model = make_model(attention, "lstm")
+    source, lengths, target_input, _ = make_batch()
+    state = model.start(source, lengths)
+    _, state = model.step(target_input[:, 0], state, keep_attention=True)
+    order = torch.tensor([1, 1, 0])  # a beam expansion: row 1 twice, then row 0
+    tokens = torch.tensor([4, 5, 6])
+    log_probs, stepped = model.step(tokens, model.reorder(state, order), keep_attention=True)
+    for row, source_row in enumerate(order.tolist()):
+        single = model.reorder(state, torch.tensor([source_row]))
+        expected, single = model.step(tokens[row : row + 1], single, keep_attention=True)
+        torch.testing.assert_close(log_probs[row : row + 1], expected, rtol=0, atol=1e-12)
+        if single.attention is not None:
+            torch.testing.assert_close(stepped.attention[row : row + 1], single.attention, rtol=0, atol=1e-12)
+
+
+def test_the_loss_is_a_mean_over_real_target_tokens_and_smoothing_is_as_written():
+    model = make_model()
+    source, lengths, target_input, targets = make_batch()
+    out = model(source, lengths, target_input, targets=targets, label_smoothing=0.1)
+    real = targets != 0
+    log_probs = torch.log_softmax(out.logits, -1)  # (B, T, V)
+    gold = log_probs.gather(-1, targets.unsqueeze(-1)).squeeze(-1)
+    nll = -(gold[real]).sum() / real.sum()
+    # Szegedy et al. 2016, §7: q' = (1 - ε) δ_y + ε / V, cross-entropy against q'
+    smoothed = -((1 - 0.1) * gold + 0.1 * log_probs.mean(-1))[real].sum() / real.sum()
+    assert out.tokens == 6
+    torch.testing.assert_close(out.nll, nll, rtol=0, atol=1e-12)
+    torch.testing.assert_close(out.loss, smoothed, rtol=0, atol=1e-12)
+    plain = model(source, lengths, target_input, targets=targets)
+    torch.testing.assert_close(plain.loss, plain.nll, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("attention", ["bahdanau", "luong-concat"])
+def test_feeding_the_gold_tokens_by_coin_at_rate_one_equals_teacher_forcing(attention):
+    model = make_model(attention)
+    source, lengths, target_input, targets = make_batch()
+    forced = model(source, lengths, target_input, targets=targets)
+    coins = model(source, lengths, target_input, targets=targets, teacher_forcing=1 - 1e-12)
+    torch.testing.assert_close(coins.logits, forced.logits, rtol=0, atol=1e-12)
+    torch.testing.assert_close(coins.attention, forced.attention, rtol=0, atol=1e-12)
+
+
+def test_without_teacher_forcing_the_model_reads_its_own_greedy_choices():
+    model = make_model("luong-general")
+    source, lengths, target_input, _ = make_batch()
+    free = model(source, lengths, target_input, teacher_forcing=0.0)
+    state, previous = model.start(source, lengths), target_input[:, 0]
+    for t in range(target_input.size(1)):
+        log_probs, state = model.step(previous, state)
+        torch.testing.assert_close(torch.log_softmax(free.logits[:, t], -1), log_probs, rtol=0, atol=1e-12)
+        previous = log_probs.argmax(-1)
+
+
+@pytest.mark.parametrize("attention", ["none", "bahdanau", "luong-dot", "luong-general", "luong-concat"])
+def test_gradients_of_the_whole_model_pass_gradcheck(attention):
+    model = make_model(attention, hidden_size=3, embedding_size=2, attention_size=2)
+    source, lengths, target_input, targets = make_batch()
+    names, values = zip(*model.named_parameters())
+
+    def loss(*weights):  # over real target positions: the padding embedding's gradient is zero by design
+        arguments = (source, lengths, target_input, targets)
+        return torch.func.functional_call(model, dict(zip(names, weights)), arguments).loss
+
+    weights = tuple(value.detach().clone().requires_grad_(True) for value in values)
+    assert torch.autograd.gradcheck(loss, weights, eps=1e-6, atol=1e-6, fast_mode=True)
+
+
+def test_tied_embeddings_share_the_target_embedding_matrix():
+    model = make_model(tie_embeddings=True)
+    assert model.decoder.output.embedding.weight is model.decoder.embedding.weight
+    source, lengths, target_input, targets = make_batch()
+    model(source, lengths, target_input, targets=targets).loss.backward()
+    assert model.decoder.embedding.weight.grad is not None
+
+
+def test_dot_attention_refuses_encoder_states_of_another_width():
+    with pytest.raises(SeqlabError, match="luong-dot"):
+        Seq2SeqConfig(source_vocab_size=5, target_vocab_size=5, attention="luong-dot", bidirectional=True)
+
+
+def encoder_states_by_torch(model: Seq2Seq, tokens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """One unpadded sentence (S,) through torch.nn.GRU with the encoder's weights: states (S, 2H), h←_1 (H,)."""
+    encoder = model.encoder
+    reference = torch.nn.GRU(encoder.rnn.input_size, encoder.rnn.hidden_size, bidirectional=True).double()
+    reference.load_state_dict(encoder.rnn.state_dict())
+    states, final = reference(encoder.embedding(tokens).unsqueeze(1))  # (S, 1, 2H), (2, 1, H)
+    return states[:, 0], final[1, 0]
+
+
+def gru_cell_by_torch(model: Seq2Seq) -> torch.nn.GRUCell:
+    rnn = model.decoder.rnn
+    cell = torch.nn.GRUCell(rnn.input_size, rnn.hidden_size).double()
+    cell.load_state_dict({name.removesuffix("_l0"): value for name, value in rnn.state_dict().items()})
+    return cell
+
+
+@pytest.mark.parametrize("sentence", [0, 1])
+def test_bahdanau_decoder_follows_the_papers_equations(sentence):
+    model = make_model("bahdanau", "gru")
+    source, lengths, target_input, _ = make_batch()
+    logits = model(source, lengths, target_input).logits[sentence]
+    h, backward_first = encoder_states_by_torch(model, source[sentence, : lengths[sentence]])
+    decoder, attention = model.decoder, model.decoder.attention
+    cell = gru_cell_by_torch(model)
+    s = torch.tanh(decoder.bridge.weight @ backward_first + decoder.bridge.bias)  # s_0 = tanh(W_s h←_1)
+    for i, previous in enumerate(target_input[sentence]):
+        if previous == 0:
+            break
+        e = torch.stack([  # e_ij = v_aᵀ tanh(W_a s_{i-1} + U_a h_j)   (A.1.2)
+            attention.v @ torch.tanh(attention.query_proj.weight @ s + attention.key_proj.weight @ h_j
+                                     + attention.key_proj.bias)
+            for h_j in h
+        ])  # fmt: skip
+        alpha = torch.exp(e) / torch.exp(e).sum()  # eq. 6
+        c = (alpha[:, None] * h).sum(0)  # eq. 5
+        y = decoder.embedding.weight[previous]
+        s = cell(torch.cat([y, c])[None], s[None])[0]  # s_i = f(s_{i-1}, y_{i-1}, c_i)
+        expected = decoder.output.projection.weight @ torch.cat([s, c, y]) + decoder.output.projection.bias
+        torch.testing.assert_close(logits[i], expected, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("input_feeding", [True, False])
+def test_luong_decoder_follows_the_papers_equations(input_feeding):
+    model = make_model("luong-general", "gru", input_feeding=input_feeding)
+    source, lengths, target_input, _ = make_batch()
+    logits = model(source, lengths, target_input).logits[0]
+    h_bar, _ = encoder_states_by_torch(model, source[0])
+    decoder, cell = model.decoder, gru_cell_by_torch(model)
+    forward_last, backward_first = h_bar[-1, :5], h_bar[0, 5:]
+    h = torch.tanh(decoder.bridge(torch.cat([forward_last, backward_first])))
+    attentional = torch.zeros(5, dtype=torch.float64)  # h̃_0
+    for t, previous in enumerate(target_input[0]):
+        y = decoder.embedding.weight[previous]
+        h = cell((torch.cat([y, attentional]) if input_feeding else y)[None], h[None])[0]
+        score = torch.stack([h @ decoder.attention.key_proj.weight @ h_s for h_s in h_bar])  # general, eq. 8
+        a = torch.softmax(score, 0)  # eq. 7
+        c = (a[:, None] * h_bar).sum(0)
+        attentional = torch.tanh(decoder.combine.weight @ torch.cat([c, h]))  # eq. 5
+        expected = decoder.output.projection.weight @ attentional + decoder.output.projection.bias  # eq. 6
+        torch.testing.assert_close(logits[t], expected, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("attention", ["none", "bahdanau", "luong-general"])
+def test_the_model_is_searched_by_its_step_interface_and_scores_what_search_found(attention):
+    from seqlab.decode import BeamSearch, GreedySearch, search, sequence_log_probs
+
+    model = make_model(attention, "lstm")
+    source, lengths, _, _ = make_batch()
+    settings = dict(bos=1, eos=2, max_lengths=torch.tensor([6, 4]), banned_ids=(0, 1))
+    greedy = search(model, model.start(source, lengths), GreedySearch(), **settings)
+    beam_1 = search(model, model.start(source, lengths), BeamSearch(1), **settings)
+    beam_4 = search(model, model.start(source, lengths), BeamSearch(4), nbest=2, **settings)
+    assert [h[0].tokens for h in greedy] == [h[0].tokens for h in beam_1]
+    for sentence, hypotheses in enumerate(beam_4):
+        assert hypotheses[0].log_prob >= greedy[sentence][0].log_prob - 1e-12
+        best = hypotheses[0]
+        one = torch.tensor([sentence])
+        rescored = sequence_log_probs(model, model.start(source[one], lengths[one]), [best.tokens], bos=1, eos=2,
+                                      ended=[best.finished])  # fmt: skip
+        torch.testing.assert_close(rescored[0].item(), best.log_prob, rtol=0, atol=1e-9)
