@@ -12,10 +12,10 @@ import argparse
 import sys
 
 from seqlab import __version__
-from seqlab.cli import embed, lm, metrics, reference
+from seqlab.cli import embed, lm, metrics, reference, translate
 from seqlab.errors import SeqlabError, TrainingDiverged
 
-COMMAND_GROUPS = {"lm": lm, "embed": embed, "reference": reference, "metrics": metrics}
+COMMAND_GROUPS = {"lm": lm, "translate": translate, "embed": embed, "reference": reference, "metrics": metrics}
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -31,9 +31,16 @@ from seqlab.data.parallel_text import (
     read_lines,
     read_parallel_text,
 )
+from seqlab.data.sequence_vocab import SequenceVocab
+from seqlab.data.subwords import BOS_TOKEN, PAD_TOKEN, SubwordTokenizer, SubwordTrainer
 from seqlab.data.vocab import EOS_TOKEN, UNK_TOKEN, VOCAB_CLASSES, CharVocab, Vocab, WordVocab, vocab_from_json
 
 __all__ = [
+    "BOS_TOKEN",
+    "PAD_TOKEN",
+    "SequenceVocab",
+    "SubwordTokenizer",
+    "SubwordTrainer",
     "EOS_TOKEN",
     "UNK_TOKEN",
     "VOCAB_CLASSES",

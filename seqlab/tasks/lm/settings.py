@@ -24,16 +24,19 @@ from seqlab.errors import SeqlabError
 from seqlab.models.lm_configs import MODEL_CONFIGS
 from seqlab.tasks.lm.config import DataConfig
 from seqlab.tasks.lm.presets import PRESETS, get_preset
+from seqlab.tasks.run_settings import (
+    Overrides,
+    absolute,
+    check_model_fields,
+    check_unchanged,
+    checked_overrides,
+    overridden,
+)
 from seqlab.training.checkpoint import CONFIG_FILE, read_config, require_checkpoint
 from seqlab.training.config import TrainConfig
 
 SECTIONS = ("model", "training", "data")
 DEFAULT_PRESET = "demo"
-# Settings a resumed run may change: how long it goes on and where it runs. Every other
-# setting given with a resumed run must equal the checkpoint's, or the run would not continue.
-RESUMABLE_SETTINGS = frozenset({"epochs", "max_steps", "max_minutes", "eval_every", "device", "patience"})
-
-Overrides = dict[str, dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -64,18 +67,18 @@ def new_settings(preset: str | None = None, corpus: str | Path | None = None,
     Raises:
         SeqlabError: an unknown preset, section or field, or a field of another architecture.
     """
-    overrides = _checked(overrides)
+    overrides = checked_overrides(overrides, SECTIONS)
     name = preset or DEFAULT_PRESET
     chosen = get_preset(name)
-    _check_model_fields(overrides["model"], MODEL_CONFIGS[chosen.architecture])
-    data = overrides["data"] if corpus is None else {**overrides["data"], "corpus": _absolute(corpus)}
+    check_model_fields(overrides["model"], MODEL_CONFIGS[chosen.architecture])
+    data = overrides["data"] if corpus is None else {**overrides["data"], "corpus": absolute(corpus)}
     origin = f"preset {name!r}" + ("" if preset else " (the default, as no preset was named)")
     return LanguageModelSettings(
         preset=name,
         model={"architecture": chosen.architecture, **chosen.model, **overrides["model"]},
         training=replace_fields(chosen.training, overrides["training"], what="training config"),
         data=replace_fields(chosen.data, data, what="data config"),
-        origin=origin + _overridden(overrides),
+        origin=origin + overridden(overrides),
     )
 
 
@@ -87,9 +90,9 @@ def resumed_settings(out: Path, overrides: Overrides | None = None, preset: str 
         SeqlabError: ``out`` holds no complete checkpoint, or an override changes a setting
             the run cannot change (:data:`RESUMABLE_SETTINGS` only may).
     """
-    overrides = _checked(overrides)
+    overrides = checked_overrides(overrides, SECTIONS)
     if corpus is not None:
-        overrides["data"]["corpus"] = _absolute(corpus)
+        overrides["data"]["corpus"] = absolute(corpus)
     saved = read_config(require_checkpoint(out, for_resume=True))
     for section in SECTIONS:
         if not isinstance(saved.get(section), dict):
@@ -97,7 +100,7 @@ def resumed_settings(out: Path, overrides: Overrides | None = None, preset: str 
     if preset is not None and preset != saved.get("preset"):
         raise SeqlabError(f"--resume: {out} was trained with preset {saved.get('preset')!r}, not {preset!r}")
     for section, fields in overrides.items():
-        _check_unchanged(section, fields, saved[section], out)
+        check_unchanged(section, fields, saved[section], out)
     source = str(out / CONFIG_FILE)
     training = from_dict(TrainConfig, saved["training"], source=source)
     return LanguageModelSettings(
@@ -105,7 +108,7 @@ def resumed_settings(out: Path, overrides: Overrides | None = None, preset: str 
         model=_without_vocab_size(saved["model"]),
         training=replace_fields(training, overrides["training"], what="training config"),
         data=replace_fields(from_dict(DataConfig, saved["data"], source=source), overrides["data"], what="data config"),
-        origin=f"{source}, the run being resumed" + _overridden(overrides),
+        origin=f"{source}, the run being resumed" + overridden(overrides),
     )
 
 
@@ -117,7 +120,7 @@ def finetuning_settings(origin: Path, overrides: Overrides | None = None,
     from the best weights with ASGD averaging from the first step, and ends when the
     non-monotone criterion fires (patience = ``nonmono``).
     """
-    overrides = _checked(overrides)
+    overrides = checked_overrides(overrides, SECTIONS)
     saved = read_config(require_checkpoint(origin))
     if overrides["model"]:
         raise SeqlabError("--finetune-from keeps the model of the run it starts from; drop the model flags")
@@ -132,49 +135,12 @@ def finetuning_settings(origin: Path, overrides: Overrides | None = None,
         model=_without_vocab_size(saved["model"]),
         training=replace_fields(training, overrides["training"], what="training config"),
         data=replace_fields(data, overrides["data"], what="data config"),
-        origin=f"{source}, switched to ASGD with patience {training.patience} for fine-tuning" + _overridden(overrides),
+        origin=f"{source}, switched to ASGD with patience {training.patience} for fine-tuning" + overridden(overrides),
     )
-
-
-def _checked(overrides: Overrides | None) -> Overrides:
-    overrides = {section: dict(fields) for section, fields in (overrides or {}).items()}
-    unknown = sorted(set(overrides) - set(SECTIONS))
-    if unknown:
-        raise SeqlabError(f"unknown settings sections {unknown}; the sections are {list(SECTIONS)}")
-    return {section: overrides.get(section, {}) for section in SECTIONS}
-
-
-def _check_model_fields(values: dict[str, Any], config_class: type) -> None:
-    """Reject model settings ``config_class`` does not have, naming them as flags."""
-    known = {field.name for field in dataclasses.fields(config_class)}
-    unknown = sorted(set(values) - known)
-    if unknown:
-        flags = ", ".join("--" + name.replace("_", "-") for name in unknown)
-        raise SeqlabError(f"{flags}: not a setting of {config_class.__name__} (model section)")
-
-
-def _check_unchanged(section: str, given: dict, saved: dict, out: Path) -> None:
-    changed = [
-        f"{field}={value!r} (checkpoint: {saved.get(field)!r})"
-        for field, value in given.items()
-        if field not in RESUMABLE_SETTINGS and saved.get(field) != value
-    ]
-    if changed:
-        raise SeqlabError(f"--resume: {out} was trained with other {section} settings: " + ", ".join(changed))
-
-
-def _overridden(overrides: Overrides) -> str:
-    given = [f"{field}={value!r}" for fields in overrides.values() for field, value in fields.items()]
-    return f", overridden by {', '.join(given)}" if given else ""
 
 
 def _without_vocab_size(section: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in section.items() if key != "vocab_size"}
-
-
-def _absolute(corpus: str | Path) -> str:
-    """Absolute, so that a resumed run finds the corpus from any working directory."""
-    return str(Path(corpus).resolve())
 
 
 def preset_descriptions() -> str:

@@ -1,0 +1,34 @@
+"""The translation models by architecture name: the ``model`` section of ``config.json`` says which."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from torch import nn
+
+from seqlab.configs import from_dict
+from seqlab.errors import SeqlabError
+from seqlab.models.seq2seq import Seq2Seq
+from seqlab.models.seq2seq_configs import Seq2SeqConfig
+
+# name -> (config dataclass, model class)
+ARCHITECTURES: dict[str, tuple[type, type[nn.Module]]] = {"rnn": (Seq2SeqConfig, Seq2Seq)}
+
+
+def build_model(section: dict[str, Any], *, source: str) -> nn.Module:
+    """A freshly initialised model from a ``model`` section: ``architecture`` and its config's fields."""
+    fields = dict(section)
+    name = fields.pop("architecture", "rnn")
+    if name not in ARCHITECTURES:
+        raise SeqlabError(f"{source}: unknown architecture {name!r}; choose from {', '.join(sorted(ARCHITECTURES))}")
+    config_class, model_class = ARCHITECTURES[name]
+    return model_class(from_dict(config_class, fields, source=source))
+
+
+def model_section(model: nn.Module) -> dict[str, Any]:
+    """The ``model`` section that rebuilds ``model``'s architecture."""
+    for name, (_, model_class) in ARCHITECTURES.items():
+        if type(model) is model_class:
+            return {"architecture": name, **dataclasses.asdict(model.config)}
+    raise TypeError(f"not a translation model: {type(model).__name__}")
