@@ -13,6 +13,7 @@ import sys
 
 from seqlab.cli.config_flags import add_config_flags, given_overrides
 from seqlab.models.seq2seq_configs import Seq2SeqConfig
+from seqlab.models.transformer_configs import TransformerConfig
 from seqlab.tasks.translate.config import DataConfig, ObjectiveConfig
 from seqlab.tasks.translate.presets import PRESETS
 from seqlab.training.config import TrainConfig
@@ -32,6 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _add_train_parser(commands)
     _add_run_parser(commands)
     _add_attention_parser(commands)
+    _add_analyse_parser(commands)
 
 
 def _add_train_parser(commands: argparse._SubParsersAction) -> None:
@@ -55,7 +57,7 @@ def _add_train_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--if-exists", choices=["error", "resume"], default="error",
                         help="when --out already holds a run: stop with an error, or resume it "
                         "(default: %(default)s)")  # fmt: skip
-    sections = {"model": [Seq2SeqConfig], "training": [TrainConfig], "data": [DataConfig],
+    sections = {"model": [Seq2SeqConfig, TransformerConfig], "training": [TrainConfig], "data": [DataConfig],
                 "objective": [ObjectiveConfig]}  # fmt: skip
     add_config_flags(parser, sections, skip={"source_vocab_size", "target_vocab_size", "padding_id", "corpus",
                                              "source_language", "target_language"})  # fmt: skip
@@ -99,6 +101,29 @@ def _add_attention_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", required=True, metavar="PNG", help="the image to write")
     _add_decoding_flags(parser)
     parser.set_defaults(func=run_attention)
+
+
+def _add_analyse_parser(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "analyse",
+        help="beam-search error analysis: is the search or the model to blame for each wrong translation?",
+        description="Translate SOURCE (one sentence per line) and, for each output that differs from its line of "
+        "REFERENCE, score both under the model: a reference the model prefers is a search error, an output "
+        "it prefers a model error. Reports the shares for each beam width and length normalisation, and "
+        "examples of each kind.",
+    )
+    parser.add_argument("checkpoint", metavar="DIR", help="a run written by `seqlab translate train`")
+    parser.add_argument("source", metavar="SOURCE", help="source sentences, one per line")
+    parser.add_argument("reference", metavar="REFERENCE", help="their reference translations, line by line")
+    parser.add_argument("--beams", type=int, nargs="+", default=[1, 5, 10], help="beam widths (default: 1 5 10)")
+    parser.add_argument("--alphas", type=float, nargs="+", default=[0.0],
+                        help="length normalisations α of Wu et al. 2016 (default: 0)")  # fmt: skip
+    parser.add_argument("--examples", type=int, default=3, help="examples of each kind (default: %(default)s)")
+    parser.add_argument("--weights", choices=["best", "last"], default="best",
+                        help="the best held-out epoch end, or the last checkpoint (default: %(default)s)")  # fmt: skip
+    parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, ... or auto (default: %(default)s)")
+    parser.add_argument("--json", action="store_true", help="one JSON object per setting instead of text")
+    parser.set_defaults(func=run_analyse, beam=None, alpha=None)
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -161,3 +186,21 @@ def run_attention(args: argparse.Namespace) -> int:
 def _pieces(vocab, text: str) -> list[str]:
     """The units ``text`` is cut into, as shown on an attention map's axis."""
     return vocab.encode_pieces(text) if hasattr(vocab, "encode_pieces") else vocab.split(text)
+
+
+def run_analyse(args: argparse.Namespace) -> int:
+    """``seqlab translate analyse``: prints the share of search and model errors per setting."""
+    from seqlab.data.parallel_text import read_parallel_text
+    from seqlab.tasks.translate.error_analysis import analyse_errors
+
+    pairs = read_parallel_text(args.source, args.reference)
+    model, setup = _load(args)
+    for beam in args.beams:
+        for alpha in args.alphas:
+            analysis = analyse_errors(model, pairs.sources, pairs.targets, beam_size=beam, alpha=alpha,
+                                      examples=args.examples, **setup)  # fmt: skip
+            if args.json:
+                print(json.dumps(analysis.to_json(), ensure_ascii=False))
+                continue
+            print(analysis.report())
+    return 0

@@ -1,7 +1,12 @@
-"""Language models built from seqlab.nn layers, their configs, and their registry by architecture name.
+"""Models built from seqlab.nn layers, and their configs.
 
-The configs (:mod:`seqlab.models.lm_configs`) import no torch; the models do. Names are
-loaded when first used, so that importing a config does not import torch.
+- language models (:mod:`~seqlab.models.rnn_lm`, :mod:`~seqlab.models.fixed_window_lm`) and their
+  registry by architecture name (:mod:`~seqlab.models.registry`);
+- sequence-to-sequence models: the RNN encoder-decoder with or without attention
+  (:mod:`~seqlab.models.seq2seq`) and the Transformer (:mod:`~seqlab.models.transformer_seq2seq`).
+
+The configs (``*_configs.py``) import no torch; the models do. Names are loaded when first used,
+so that importing a config does not import torch.
 """
 
 from __future__ import annotations
@@ -19,6 +24,11 @@ _EXPORTS = {
     "model_section": "seqlab.models.lm_configs",
     "RNNLanguageModel": "seqlab.models.rnn_lm",
     "RNNLMConfig": "seqlab.models.lm_configs",
+    "Seq2Seq": "seqlab.models.seq2seq",
+    "Seq2SeqConfig": "seqlab.models.seq2seq_configs",
+    "Seq2SeqOutput": "seqlab.models.seq2seq_output",
+    "TransformerConfig": "seqlab.models.transformer_configs",
+    "TransformerSeq2Seq": "seqlab.models.transformer_seq2seq",
 }
 
 __all__ = sorted(_EXPORTS)

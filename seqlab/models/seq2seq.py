@@ -13,25 +13,13 @@ rate). For search the model offers :meth:`Seq2Seq.start`, :meth:`Seq2Seq.step` a
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from seqlab.models.seq2seq_configs import Seq2SeqConfig
 from seqlab.models.seq2seq_decoders import DECODERS, DecoderState
 from seqlab.models.seq2seq_encoder import RecurrentEncoder
-
-
-class Seq2SeqOutput(NamedTuple):
-    """The result of ``model(source, lengths, target_input, targets)``."""
-
-    logits: torch.Tensor  # (B, T, V) unnormalised scores of each target position
-    attention: torch.Tensor | None  # (B, T, S) attention weights, None without attention
-    loss: torch.Tensor | None  # the objective: label-smoothed cross-entropy, mean over real target tokens
-    nll: torch.Tensor | None  # the plain cross-entropy, mean nats per real target token
-    tokens: int  # real (non-padding) target tokens both means are over
+from seqlab.models.seq2seq_output import Seq2SeqOutput, with_loss
 
 
 class Seq2Seq(nn.Module):
@@ -89,17 +77,7 @@ class Seq2Seq(nn.Module):
             logits, attention = self._partly_teacher_forced(target_input, state, teacher_forcing, generator)
         if targets is None:
             return Seq2SeqOutput(logits, attention, None, None, 0)
-        flat_logits, flat_targets = logits.reshape(-1, logits.size(-1)), targets.reshape(-1)
-        pad = self.config.padding_id
-        tokens = int((flat_targets != pad).sum())
-        nll = F.cross_entropy(flat_logits, flat_targets, ignore_index=pad, reduction="sum") / max(tokens, 1)
-        if label_smoothing > 0:
-            loss = F.cross_entropy(
-                flat_logits, flat_targets, ignore_index=pad, reduction="sum", label_smoothing=label_smoothing
-            ) / max(tokens, 1)
-        else:
-            loss = nll
-        return Seq2SeqOutput(logits, attention, loss, nll, tokens)
+        return with_loss(logits, attention, targets, padding_id=self.config.padding_id, label_smoothing=label_smoothing)
 
     def _partly_teacher_forced(self, target_input, state, rate, generator):
         """Step by step, feeding the gold token with probability ``rate`` and the model's guess otherwise."""

@@ -113,19 +113,28 @@ def test_a_language_model_checkpoint_is_refused_by_name(tmp_path, capsys):
     assert "not a translation model" in capsys.readouterr().err
 
 
-def test_a_multi30k_folder_trains_word_level(tmp_path):
+SMALL_TRANSFORMER = {"d_model": 8, "nhead": 2, "num_encoder_layers": 1, "num_decoder_layers": 1, "dim_feedforward": 16}
+
+
+@pytest.mark.parametrize(
+    "preset, model",
+    [("cho-multi30k", MODEL), ("bahdanau-multi30k", MODEL), ("luong-multi30k", MODEL),
+     ("transformer-multi30k", SMALL_TRANSFORMER)],
+)  # fmt: skip
+def test_each_multi30k_preset_trains_word_level_on_a_folder_laid_out_as_multi30k(tmp_path, preset, model):
     corpus = tmp_path / "multi30k"
+    (corpus / "tok").mkdir(parents=True)
     for split, count in (("train", 40), ("val", 6), ("test_2016_flickr", 6)):
         for language, words in (("de", "ein hund läuft im park"), ("en", "a dog runs in the park")):
             lines = [" ".join(words.split()[: 2 + i % 4]) for i in range(count)]
-            (corpus / "tok").mkdir(parents=True, exist_ok=True)
             (corpus / "tok" / f"{split}.lc.norm.tok.{language}").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    report = translate.train(tmp_path / "run", preset="bahdanau-multi30k", corpus=corpus, progress=False,
-                             overrides={"model": MODEL, "training": {"epochs": 1, "device": "cpu"}},
-                             log=lambda line: None)  # fmt: skip
+    report = translate.train(tmp_path / "run", preset=preset, corpus=corpus, progress=False, log=lambda line: None,
+                             overrides={"model": model, "training": {"epochs": 1, "device": "cpu"}})  # fmt: skip
     assert set(report.held_out) == {"loss", "perplexity", "bleu", "exact_match"}
     config = json.loads((tmp_path / "run" / "config.json").read_text())
-    assert config["data"]["corpus"] == str(corpus.resolve()) and config["model"]["attention"] == "bahdanau"
+    assert config["data"]["corpus"] == str(corpus.resolve()) and config["preset"] == preset
+    loaded, *_ = load_translation_model(tmp_path / "run")
+    assert type(loaded).__name__ == ("TransformerSeq2Seq" if preset.startswith("transformer") else "Seq2Seq")
 
 
 @pytest.mark.skipif(not torch.distributed.is_available(), reason="needs torch.distributed")
@@ -137,3 +146,49 @@ def test_two_processes_share_the_batches_and_train_to_the_end(trained, tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.count("stopped:") == 1  # rank 0 alone reports
     assert weights(tmp_path / "two").keys() == weights(trained).keys()
+
+
+@torch.no_grad()
+def teacher_forced_log_prob(model, source_ids: list[int], output_ids: list[int], vocab) -> float:
+    """log P(y|x) = Σ_t log p(y_t | y_<t, x), EOS included, from one teacher-forced pass (not the search code)."""
+    source = torch.tensor([source_ids])
+    target_input = torch.tensor([[vocab.bos_id, *output_ids]])
+    targets = torch.tensor([[*output_ids, vocab.eos_id]])
+    logits = model(source, torch.tensor([len(source_ids)]), target_input).logits
+    return float(torch.log_softmax(logits.double(), -1).gather(-1, targets.unsqueeze(-1)).sum())
+
+
+@pytest.mark.parametrize("beam_size", [1, 4])
+def test_error_analysis_blames_search_when_the_model_prefers_the_reference(trained, beam_size):
+    from seqlab.tasks.translate.error_analysis import MARGIN, analyse_errors
+
+    model, source_vocab, target_vocab, data, objective = load_translation_model(trained, which="last")
+    encoded = prepare_translation_data(data, vocabularies=(source_vocab, target_vocab))
+    sources, references = encoded.sources["valid"], encoded.references["valid"]
+    analysis = analyse_errors(model, sources, references, source_vocab=source_vocab, target_vocab=target_vocab,
+                              data=data, objective=objective, beam_size=beam_size, alpha=0.0, examples=100)  # fmt: skip
+    assert analysis.correct + analysis.search_errors + analysis.model_errors == len(sources)
+    assert len(analysis.search_examples) == analysis.search_errors
+    assert len(analysis.model_examples) == analysis.model_errors
+    for example in analysis.search_examples + analysis.model_examples:
+        source_ids = source_vocab.encode(example.source)
+        for text, score in ((example.reference, example.reference_score), (example.output, example.output_score)):
+            expected = teacher_forced_log_prob(model, source_ids, target_vocab.encode(text), target_vocab)
+            assert score == pytest.approx(expected, abs=1e-4)
+    assert all(e.reference_score > e.output_score + MARGIN for e in analysis.search_examples)
+    assert all(e.reference_score <= e.output_score + MARGIN for e in analysis.model_examples)
+
+
+def test_the_analyse_command_reports_each_beam_width(trained, tmp_path, capsys):
+    model, source_vocab, target_vocab, data, _ = load_translation_model(trained)
+    encoded = prepare_translation_data(data, vocabularies=(source_vocab, target_vocab))
+    (tmp_path / "src.txt").write_text("\n".join(encoded.sources["valid"][:10]) + "\n", encoding="utf-8")
+    (tmp_path / "ref.txt").write_text("\n".join(encoded.references["valid"][:10]) + "\n", encoding="utf-8")
+    argv = ["translate", "analyse", str(trained), str(tmp_path / "src.txt"), str(tmp_path / "ref.txt")]
+    assert main([*argv, "--beams", "1", "3", "--json"]) == 0
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [record["beam_size"] for record in records] == [1, 3]
+    assert all(r["correct"] + r["search_errors"] + r["model_errors"] == 10 for r in records)
+    (tmp_path / "ref.txt").write_text("2001-01-01\n", encoding="utf-8")
+    assert main(argv) == 2
+    assert "src.txt" in capsys.readouterr().err

@@ -1,4 +1,4 @@
-"""The settings of a translation run besides the model's and the engine's: its data and its objective.
+"""The settings of a translation run besides the engine's: which model, its data and its objective.
 
 Torch-free, so that the command line lists every field as a flag without importing torch. A run's
 ``config.json`` holds them as the ``data`` and ``objective`` sections.
@@ -9,6 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from seqlab.errors import SeqlabError
+from seqlab.models.seq2seq_configs import Seq2SeqConfig
+from seqlab.models.transformer_configs import TransformerConfig
+
+MODEL_CONFIGS = {"rnn": Seq2SeqConfig, "transformer": TransformerConfig}  # architecture -> its config dataclass
 
 UNITS = ("word", "char", "subword")
 SUBWORD_MODELS = ("unigram", "bpe")

@@ -23,7 +23,7 @@ from seqlab.errors import SeqlabError
 from seqlab.tasks.run_settings import Overrides
 from seqlab.tasks.translate.checkpoint import read_vocabularies, vocabulary_files
 from seqlab.tasks.translate.data import TranslationData, prepare_translation_data
-from seqlab.tasks.translate.models import build_model, model_section
+from seqlab.tasks.translate.models import build_model, describe_model, model_section
 from seqlab.tasks.translate.settings import TranslationSettings, new_settings, resumed_settings
 from seqlab.tasks.translate.task import TranslationTask
 from seqlab.training.checkpoint import load_weights, read_config
@@ -107,11 +107,11 @@ def _run(out: Path, settings: TranslationSettings, resume: bool, group, device, 
     say(f"data: {data.origin}")
     say(f"  {data.describe()}")
     say(f"settings: {settings.origin}")
-    section = {"architecture": "rnn", **settings.model, "source_vocab_size": len(data.source_vocab),
+    section = {**settings.model, "source_vocab_size": len(data.source_vocab),
                "target_vocab_size": len(data.target_vocab), "padding_id": data.target_vocab.pad_id}  # fmt: skip
     model = build_model(section, source=f"preset {settings.preset!r}").to(device)
     parameters = sum(parameter.numel() for parameter in model.parameters())
-    say(f"model: {describe_model(model.config)}, {parameters:,} parameters, on {device}")
+    say(f"model: {describe_model(model)}, {parameters:,} parameters, on {device}")
     task = TranslationTask(data, settings.data, settings.objective, device, seed=settings.training.seed, group=group)
     saved_config = {"seqlab_version": __version__, "task": "translate", **settings.sections(),
                     "model": model_section(model), "corpus": data.fingerprint}  # fmt: skip
@@ -137,13 +137,6 @@ def _report(out, fitted, task: TranslationTask, data: TranslationData, group, de
     say(f"held-out: {task.summary(held_out)}")
     say(f"checkpoint: {out}  (translate with: seqlab translate run {out})")
     return TranslationReport(out, result.stop_reason, run.state.step, str(weights), held_out)
-
-
-def describe_model(config: Any) -> str:
-    """The model in a few words: ``GRU 512, bidirectional encoder, bahdanau attention, embedding 256``."""
-    direction = "bidirectional" if config.bidirectional else "unidirectional"
-    return (f"{config.cell.upper()} {config.hidden_size} x {config.encoder_layers}+{config.decoder_layers} layers, "
-            f"{direction} encoder, attention {config.attention}, embedding {config.embedding_size}")  # fmt: skip
 
 
 def _silent(*args: Any, **kwargs: Any) -> None:

@@ -16,7 +16,6 @@ from typing import Any
 
 from seqlab.configs import from_dict, replace_fields
 from seqlab.errors import SeqlabError
-from seqlab.models.seq2seq_configs import Seq2SeqConfig
 from seqlab.tasks.run_settings import (
     Overrides,
     absolute,
@@ -25,14 +24,14 @@ from seqlab.tasks.run_settings import (
     checked_overrides,
     overridden,
 )
-from seqlab.tasks.translate.config import DataConfig, ObjectiveConfig
+from seqlab.tasks.translate.config import MODEL_CONFIGS, DataConfig, ObjectiveConfig
 from seqlab.tasks.translate.presets import get_preset
 from seqlab.training.checkpoint import CONFIG_FILE, read_config, require_checkpoint
 from seqlab.training.config import TrainConfig
 
 SECTIONS = ("model", "training", "data", "objective")
 DEFAULT_PRESET = "dates"
-VOCABULARY_SIZES = ("source_vocab_size", "target_vocab_size")
+VOCABULARY_SIZES = ("source_vocab_size", "target_vocab_size", "padding_id")  # set from the data
 DATA_FOLDER = Path(__file__).resolve().parents[3].parent / "shared" / "data"  # beside a checkout of seqlab
 
 
@@ -41,7 +40,7 @@ class TranslationSettings:
     """Everything a translation run is configured by."""
 
     preset: str
-    model: dict[str, Any]  # Seq2SeqConfig fields but the vocabulary sizes
+    model: dict[str, Any]  # "architecture" and its config's fields, but the vocabulary sizes
     training: TrainConfig
     data: DataConfig
     objective: ObjectiveConfig
@@ -76,7 +75,13 @@ def new_settings(preset: str | None = None, corpus: str | Path | None = None,
     overrides = checked_overrides(overrides, SECTIONS)
     name = preset or DEFAULT_PRESET
     chosen = get_preset(name)
-    check_model_fields(overrides["model"], Seq2SeqConfig)
+    model = {**chosen.model, **overrides["model"]}
+    architecture = model.get("architecture", "rnn")
+    if architecture not in MODEL_CONFIGS:
+        raise SeqlabError(f"unknown architecture {architecture!r}; choose from {', '.join(sorted(MODEL_CONFIGS))}")
+    check_model_fields(
+        {k: v for k, v in overrides["model"].items() if k != "architecture"}, MODEL_CONFIGS[architecture]
+    )
     data = replace_fields(chosen.data, overrides["data"], what="data config")
     if corpus is not None:
         data = dataclasses.replace(data, corpus=find_corpus(str(corpus)))
@@ -85,7 +90,7 @@ def new_settings(preset: str | None = None, corpus: str | Path | None = None,
     origin = f"preset {name!r}" + ("" if preset else " (the default, as no preset was named)")
     return TranslationSettings(
         preset=name,
-        model={**chosen.model, **overrides["model"]},
+        model=model,
         training=replace_fields(chosen.training, overrides["training"], what="training config"),
         data=data,
         objective=replace_fields(chosen.objective, overrides["objective"], what="objective config"),
@@ -107,7 +112,7 @@ def resumed_settings(out: Path, overrides: Overrides | None = None) -> Translati
     training = from_dict(TrainConfig, saved["training"], source=source)
     return TranslationSettings(
         preset=saved.get("preset", DEFAULT_PRESET),
-        model={key: value for key, value in saved["model"].items() if key not in (*VOCABULARY_SIZES, "architecture")},
+        model={key: value for key, value in saved["model"].items() if key not in VOCABULARY_SIZES},
         training=replace_fields(training, overrides["training"], what="training config"),
         data=from_dict(DataConfig, saved["data"], source=source),
         objective=from_dict(ObjectiveConfig, saved["objective"], source=source),

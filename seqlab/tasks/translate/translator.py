@@ -58,6 +58,7 @@ class Translation:
     """One translation of one source sentence, with its scores and, when asked for, its attention."""
 
     text: str
+    tokens: list[int]  # the output's ids, without <bos> and <eos>
     log_prob: float  # log P(y|x), EOS included when the search ended with it
     score: float  # the length-normalised score the search ranked it by
     attention: list[list[float]] | None = None  # (T, S): a row per output token (and <eos>), a column per source token
@@ -99,6 +100,7 @@ def translate_lines(model, lines: Sequence[str], *, source_vocab, target_vocab, 
             results[index] = [
                 Translation(
                     target_vocab.decode(h.tokens),
+                    h.tokens,
                     h.log_prob,
                     h.score,
                     _attention(model, source[row : row + 1, : lengths[row]], h, target_vocab)
