@@ -27,6 +27,7 @@ from seqlab.tasks.translate.models import build_model, describe_model, model_sec
 from seqlab.tasks.translate.settings import TranslationSettings, new_settings, resumed_settings
 from seqlab.tasks.translate.task import TranslationTask
 from seqlab.training.checkpoint import load_weights, read_config
+from seqlab.training.cpu_memory import keep_freed_memory
 from seqlab.training.device import resolve_device
 from seqlab.training.distributed import barrier, end_process_group, start_process_group
 from seqlab.training.fit import fit, reported_weights
@@ -99,6 +100,8 @@ def train(
 
 def _run(out: Path, settings: TranslationSettings, resume: bool, group, device, say, progress) -> TranslationReport:
     """The run proper, once the settings and the processes are known."""
+    if device.type == "cpu":
+        keep_freed_memory()
     seed_everything(settings.training.seed, rank=group.rank)
     vocabularies = read_vocabularies(out, settings.data.units) if resume else None
     data = prepare_translation_data(settings.data, vocabularies=vocabularies)
