@@ -3,7 +3,9 @@
 Each task folder reads top to bottom like a recipe: ``config.py`` (what its data settings
 are), ``data.py`` (reading and encoding), ``task.py`` (what a batch is, what the model is
 asked, what is measured), ``presets.py`` (which settings reproduce which paper) and
-``train.py`` (a whole run, callable from Python and from ``seqlab``).
+``run.py`` (a whole run, callable from Python and from ``seqlab``). What the tasks' settings
+share is in :mod:`seqlab.tasks.run_settings`.
 
 - :mod:`seqlab.tasks.lm`: word- and character-level language models.
+- :mod:`seqlab.tasks.translate`: sequence to sequence with attention, beam search and BLEU.
 """
