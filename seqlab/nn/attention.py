@@ -34,6 +34,7 @@ The float64 oracle of these modules is :mod:`seqlab.reference.attention`; the pa
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 
 import torch
 from torch import Tensor, nn
@@ -106,14 +107,15 @@ def masked_attention(scores: Tensor, keys: Tensor, mask: Tensor | None) -> tuple
     return torch.bmm(weights.to(keys.dtype), keys), weights  # (B, T, K), (B, T, S)
 
 
-class _Attention(nn.Module):
+class _Attention(nn.Module, ABC):
     """Shared forward: checks, one step or all steps, the masked softmax and the context."""
 
     query_size: int
     key_size: int
 
+    @abstractmethod
     def _scores(self, query: Tensor, keys: Tensor, projected_keys: Tensor | None) -> Tensor:
-        raise NotImplementedError
+        """The unnormalised score of every source position for every query, ``(B, T, S)``."""
 
     def forward(
         self, query: Tensor, keys: Tensor, mask: Tensor | None = None, *, projected_keys: Tensor | None = None
