@@ -40,31 +40,64 @@ from torch import nn
 
 from seqlab.models.seq2seq_configs import Seq2SeqConfig
 from seqlab.models.seq2seq_encoder import RECURRENT_LAYERS, EncodedSource
+from seqlab.models.source_groups import regroup
 from seqlab.nn import AdditiveAttention, MultiplicativeAttention
 
 
 @dataclass
 class DecoderState:
-    """Everything a decoder step reads for N rows (sentences, or sentences × beams)."""
+    """Everything a decoder step reads for N = G × R rows: G source sentences, R rows (beams) each.
+
+    The encoder's outputs are kept once per source (:mod:`seqlab.models.source_groups`), the
+    rest once per row; rows ``g*R .. g*R+R-1`` read source g.
+    """
 
     hidden: tuple[torch.Tensor, ...]  # the RNN state, each (L, N, H): (h,) for a GRU, (h, c) for an LSTM
-    memory: torch.Tensor  # (N, S, K) the encoder states
-    mask: torch.Tensor  # (N, S) bool, True at real source positions
-    keys: torch.Tensor | None  # (N, S, A) the attention's key projection, computed once per source
-    context: torch.Tensor | None  # (N, K) the fixed context vector of an attention-free decoder
+    memory: torch.Tensor  # (G, S, K) the encoder states
+    mask: torch.Tensor  # (G, S) bool, True at real source positions
+    keys: torch.Tensor | None  # (G, S, A) the attention's key projection, computed once per source
+    context: torch.Tensor | None  # (G, K) the fixed context vector of an attention-free decoder
     feed: torch.Tensor | None  # (N, H) Luong's attentional vector of the previous step (input feeding)
     attention: torch.Tensor | None  # (N, t, S) the attention weights of the steps so far, when kept
+    rows_per_source: int = 1  # R
 
     def select(self, order: torch.Tensor) -> DecoderState:
         """The state of rows ``order`` (M,), in that order: beams expand, reorder and drop rows this way."""
-        picked = {}
-        for field in dataclasses.fields(self):
-            value = getattr(self, field.name)
-            if field.name == "hidden":
-                picked[field.name] = tuple(part.index_select(1, order) for part in value)
-            else:
-                picked[field.name] = None if value is None else value.index_select(0, order)
-        return DecoderState(**picked)
+        sources, rows_per_source = regroup(order, self.rows_per_source, self.memory.size(0))
+
+        def per_source(value):
+            return value if value is None or sources is None else value.index_select(0, sources)
+
+        def per_row(value):
+            return None if value is None else value.index_select(0, order)
+
+        return DecoderState(
+            hidden=tuple(part.index_select(1, order) for part in self.hidden),
+            memory=per_source(self.memory),
+            mask=per_source(self.mask),
+            keys=per_source(self.keys),
+            context=per_source(self.context),
+            feed=per_row(self.feed),
+            attention=per_row(self.attention),
+            rows_per_source=rows_per_source,
+        )
+
+    def attend(self, attention: nn.Module, query: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Each row's context (N, K) and weights (N, S) from its query (N, Q), against its own source.
+
+        The R queries of a source attend as R steps of one sentence, so the encoder states are read
+        once per source rather than copied for every row.
+        """
+        rows = self.rows_per_source
+        if rows == 1:
+            return attention(query, self.memory, self.mask, projected_keys=self.keys)
+        queries = query.view(-1, rows, query.size(-1))  # (G, R, Q)
+        context, weights = attention(queries, self.memory, self.mask, projected_keys=self.keys)
+        return context.flatten(0, 1), weights.flatten(0, 1)  # (G, R, ·) -> (N, ·)
+
+    def row_context(self) -> torch.Tensor:
+        """The fixed context vector of each row (N, K)."""
+        return self.context.repeat_interleave(self.rows_per_source, dim=0)
 
 
 def _appended(attention: torch.Tensor | None, weights: torch.Tensor, keep: bool) -> torch.Tensor | None:
@@ -182,10 +215,10 @@ class ContextDecoder(_RecurrentDecoder):
     def step_features(self, embedded: torch.Tensor, state: DecoderState):
         weights = None
         if self.attention is None:
-            context = state.context  # (N, K), the same at every step
+            context = state.row_context()  # (N, K), the same at every step
         else:
             query = state.hidden[0][-1]  # (N, H): s_{i-1}, the top layer's previous state
-            context, weights = self.attention(query, state.memory, state.mask, projected_keys=state.keys)
+            context, weights = state.attend(self.attention, query)
         outputs, hidden = self.run_rnn(torch.cat([embedded, context], dim=-1).unsqueeze(0), state.hidden)
         features = torch.cat([outputs[0], context, embedded], dim=-1)  # (N, H + K + E): s_i, c_i, E y_{i-1}
         return features, dataclasses.replace(state, hidden=hidden), weights
@@ -221,21 +254,23 @@ class LuongDecoder(_RecurrentDecoder):
     def step_features(self, embedded: torch.Tensor, state: DecoderState):
         inputs = torch.cat([embedded, state.feed], dim=-1) if self.config.input_feeding else embedded
         outputs, hidden = self.run_rnn(inputs.unsqueeze(0), state.hidden)
-        attentional, weights = self._attend(outputs[0], state)
+        context, weights = state.attend(self.attention, outputs[0])
+        attentional = self._attentional(context, outputs[0])
         feed = attentional if self.config.input_feeding else None
         return attentional, dataclasses.replace(state, hidden=hidden, feed=feed), weights
 
-    def _attend(self, query: torch.Tensor, state: DecoderState):
-        """h̃ = tanh(W_c [c; h]) for queries (N, H) or (N, T, H); also the weights."""
-        context, weights = self.attention(query, state.memory, state.mask, projected_keys=state.keys)
-        return torch.tanh(self.combine(torch.cat([context, query], dim=-1))), weights
+    def _attentional(self, context: torch.Tensor, query: torch.Tensor) -> torch.Tensor:
+        """h̃ = tanh(W_c [c; h]) for contexts (N, K) and queries (N, H), or (B, T, ·) both."""
+        return torch.tanh(self.combine(torch.cat([context, query], dim=-1)))
 
     def teacher_forced(self, target_input: torch.Tensor, state: DecoderState):
         if self.config.input_feeding:
             return super().teacher_forced(target_input, state)
         embedded = self.dropout(self.embedding(target_input))  # (B, T, E)
         outputs, _ = self.run_rnn(embedded.transpose(0, 1), state.hidden)  # (T, B, H): all steps at once
-        attentional, weights = self._attend(outputs.transpose(0, 1), state)  # (B, T, H), (B, T, S)
+        queries = outputs.transpose(0, 1)  # (B, T, H)
+        context, weights = self.attention(queries, state.memory, state.mask, projected_keys=state.keys)
+        attentional = self._attentional(context, queries)  # (B, T, H), weights (B, T, S)
         return self.output(self.dropout(attentional)), weights
 
 

@@ -35,6 +35,7 @@ from torch import nn
 from seqlab.data.padded_batches import padding_mask
 from seqlab.errors import SeqlabError
 from seqlab.models.seq2seq_output import Seq2SeqOutput, with_loss
+from seqlab.models.source_groups import regroup
 from seqlab.models.transformer_configs import TransformerConfig
 
 KeysValues = tuple[torch.Tensor, torch.Tensor]  # each (N, h, S, d_h)
@@ -171,9 +172,14 @@ class DecoderLayer(_Layer):
     ``cache``; each position reads itself and those before it. Teacher forcing passes all T
     positions and no cache; a search step passes one position and the cache of the prefix.
 
-    Shape: x ``(N, T, E)``; cache ``(N, h, t, d_h)`` each; memory ``(N, h, S, d_h)`` each; allowed
-    ``(N, 1, 1, S)``. Returns x ``(N, T, E)``, the cache extended to ``t + T`` positions, the
-    cross-attention weights ``(N, h, T, S)``.
+    A search step may pass N = G × R rows that read G sources, R rows each (the beams of a
+    sentence; :mod:`~seqlab.models.source_groups`): the memory is then one per source, and the R
+    rows of a source query it as R positions of one sequence.
+
+    Shape: x ``(N, T, E)``; cache ``(N, h, t, d_h)`` each; memory ``(G, h, S, d_h)`` each; allowed
+    ``(G, 1, 1, S)``; ``G = N`` unless ``rows_per_source`` R > 1, where ``T = 1`` and ``N = G R``.
+    Returns x ``(N, T, E)``, the cache extended to ``t + T`` positions, the cross-attention weights
+    ``(N, h, T, S)``.
     """
 
     def __init__(self, config: TransformerConfig):
@@ -181,7 +187,9 @@ class DecoderLayer(_Layer):
         self.self_attn = MultiheadAttention(config.d_model, config.nhead, dropout=config.dropout)
         self.multihead_attn = MultiheadAttention(config.d_model, config.nhead, dropout=config.dropout)
 
-    def forward(self, x, memory: KeysValues, allowed: torch.Tensor, cache: KeysValues | None = None):
+    def forward(
+        self, x, memory: KeysValues, allowed: torch.Tensor, cache: KeysValues | None = None, rows_per_source: int = 1
+    ):
         def self_attention(h):
             keys, values = self.self_attn.keys_values(h)
             if cache is not None:
@@ -190,7 +198,11 @@ class DecoderLayer(_Layer):
             return output, (keys, values)
 
         def cross_attention(h):
-            return self.multihead_attn.attend(self.multihead_attn.queries(h), *memory, allowed)
+            if rows_per_source == 1:
+                return self.multihead_attn.attend(self.multihead_attn.queries(h), *memory, allowed)
+            rows = h.view(-1, rows_per_source, h.size(-1))  # (G, R, E): a source's rows as R positions
+            output, weights = self.multihead_attn.attend(self.multihead_attn.queries(rows), *memory, allowed)
+            return output.view_as(h), weights.transpose(1, 2).flatten(0, 1).unsqueeze(2)  # (N, 1, E), (N, h, 1, S)
 
         x, cache = _residual(x, self.norm1, self.dropout1, self_attention, norm_first=self.norm_first)
         x, weights = _residual(x, self.norm2, self.dropout2, cross_attention, norm_first=self.norm_first)
@@ -229,9 +241,10 @@ class TransformerEncoder(nn.Module):
 class TransformerDecoder(nn.Module):
     """The :class:`DecoderLayer` s, then a LayerNorm when pre-norm, named as ``torch.nn.TransformerDecoder``'s.
 
-    Shape: x ``(N, T, E)``; memory: per layer its keys and values ``(N, h, S, d_h)``; mask ``(N, S)``;
-    caches: per layer ``(N, h, t, d_h)`` each, or None. Returns the features ``(N, T, E)``, the
-    caches extended by T positions, and the last layer's cross-attention weights ``(N, h, T, S)``.
+    Shape: x ``(N, T, E)``; memory: per layer its keys and values ``(G, h, S, d_h)``; mask ``(G, S)``;
+    caches: per layer ``(N, h, t, d_h)`` each, or None; N = G × ``rows_per_source`` (see
+    :class:`DecoderLayer`). Returns the features ``(N, T, E)``, the caches extended by T positions,
+    and the last layer's cross-attention weights ``(N, h, T, S)``.
     """
 
     def __init__(self, config: TransformerConfig):
@@ -243,24 +256,29 @@ class TransformerDecoder(nn.Module):
         """Each layer's cross-attention keys and values of the encoder's output (N, S, E), computed once."""
         return tuple(layer.multihead_attn.keys_values(memory) for layer in self.layers)
 
-    def forward(self, x, memory: tuple[KeysValues, ...], mask: torch.Tensor, caches=None):
-        allowed = mask[:, None, None, :]  # (N, 1, 1, S)
+    def forward(self, x, memory: tuple[KeysValues, ...], mask: torch.Tensor, caches=None, rows_per_source: int = 1):
+        allowed = mask[:, None, None, :]  # (G, 1, 1, S)
         caches = caches if caches is not None else (None,) * len(self.layers)
         extended = []
         for layer, layer_memory, cache in zip(self.layers, memory, caches):
-            x, cache, weights = layer(x, layer_memory, allowed, cache)
+            x, cache, weights = layer(x, layer_memory, allowed, cache, rows_per_source)
             extended.append(cache)
         return self.norm(x), tuple(extended), weights
 
 
 @dataclass
 class TransformerState:
-    """Everything a decoder step reads for N rows (sentences, or sentences × beams)."""
+    """Everything a decoder step reads for N = G × R rows: G source sentences, R rows (beams) each.
 
-    memory: tuple[KeysValues, ...]  # per decoder layer: cross-attention keys and values of the source (N, h, S, d_h)
-    mask: torch.Tensor  # (N, S) bool, True at real source positions
+    What reads only the source is kept once per source (:mod:`seqlab.models.source_groups`);
+    rows ``g*R .. g*R+R-1`` read source g.
+    """
+
+    memory: tuple[KeysValues, ...]  # per decoder layer: cross-attention keys and values of the source (G, h, S, d_h)
+    mask: torch.Tensor  # (G, S) bool, True at real source positions
     cache: tuple[KeysValues, ...]  # per decoder layer: self-attention keys and values of the prefix (N, h, t, d_h)
     attention: torch.Tensor | None  # (N, t, S) last layer's cross-attention, averaged over heads, when kept
+    rows_per_source: int = 1  # R
 
     @property
     def steps(self) -> int:
@@ -270,11 +288,18 @@ class TransformerState:
     def select(self, order: torch.Tensor) -> TransformerState:
         """The state of rows ``order`` (M,), in that order: beams expand, reorder and drop rows this way."""
 
-        def pick(pairs):
-            return tuple((keys.index_select(0, order), values.index_select(0, order)) for keys, values in pairs)
+        sources, rows_per_source = regroup(order, self.rows_per_source, self.mask.size(0))
 
-        attention = None if self.attention is None else self.attention.index_select(0, order)
-        return TransformerState(pick(self.memory), self.mask.index_select(0, order), pick(self.cache), attention)
+        def pick(pairs, index):
+            return tuple((keys.index_select(0, index), values.index_select(0, index)) for keys, values in pairs)
+
+        return TransformerState(
+            memory=self.memory if sources is None else pick(self.memory, sources),
+            mask=self.mask if sources is None else self.mask.index_select(0, sources),
+            cache=pick(self.cache, order),
+            attention=None if self.attention is None else self.attention.index_select(0, order),
+            rows_per_source=rows_per_source,
+        )
 
 
 class TransformerSeq2Seq(nn.Module):
@@ -403,7 +428,7 @@ class TransformerSeq2Seq(nn.Module):
         (``state.attention``, ``(N, t, S)``), reordered with the beams.
         """
         inputs = self._embed(self.target_embedding, tokens[:, None], offset=state.steps)  # (N, 1, E)
-        features, cache, weights = self.decoder(inputs, state.memory, state.mask, state.cache)
+        features, cache, weights = self.decoder(inputs, state.memory, state.mask, state.cache, state.rows_per_source)
         logits = self.output(features[:, 0])  # (N, V)
         attention = None
         if keep_attention:
