@@ -45,6 +45,7 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument("--shapes", nargs="+", default=["200x200", "650x650", "400x1150"], help="INPUTxHIDDEN pairs")
     parser.add_argument("--batches", nargs="+", type=int, default=[20, 64])
     parser.add_argument("--layers", nargs="+", type=int, default=[1, 2])
+    parser.add_argument("--steps", type=int, default=SEQUENCE_LENGTH, help="T, the sequence length")
     parser.add_argument("--repeats", type=int, default=7, help="timed rounds per configuration (median taken)")
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--device", default="cpu")
@@ -100,17 +101,17 @@ def benchmark_configuration(mode, input_size, hidden_size, batch, num_layers, ar
     torch_cls, seqlab_cls, extras = KINDS[mode]
     torch.manual_seed(0)
     reference = torch_cls(input_size, hidden_size, num_layers, **extras).to(args.device)
-    fused = seqlab_cls(input_size, hidden_size, num_layers, **extras).to(args.device)
+    fused = seqlab_cls(input_size, hidden_size, num_layers, **extras, implementation="fused").to(args.device)
     per_step = seqlab_cls(input_size, hidden_size, num_layers, **extras, implementation="per_step").to(args.device)
     for layer in (fused, per_step):
         layer.load_state_dict(reference.state_dict())
-    x = torch.randn(SEQUENCE_LENGTH, batch, input_size, device=args.device)
+    x = torch.randn(args.steps, batch, input_size, device=args.device)
     rows = []
     for backward in (False, True):
         layers = {"torch": reference, "fused": fused, "per_step": per_step}
         steps = {name: make_step(layer, x, backward) for name, layer in layers.items()}
         times = time_side_by_side(steps, args.repeats, args.device)
-        tokens_per_second = SEQUENCE_LENGTH * batch / times["torch"]
+        tokens_per_second = args.steps * batch / times["torch"]
         rows.append(
             f"| {mode} | {input_size}/{hidden_size} | {batch} | {num_layers} | {'fwd+bwd' if backward else 'fwd'} "
             f"| {times['torch'] * 1e3:.1f} | {times['fused'] * 1e3:.1f} | {times['per_step'] * 1e3:.1f} "
@@ -160,7 +161,7 @@ def main() -> None:
     shapes = ["650x650"] if args.quick else args.shapes
     print(
         f"# torch {torch.__version__}, {platform.processor() or platform.machine()}, "
-        f"{args.threads} threads, device {args.device}, T = {SEQUENCE_LENGTH}, median of {args.repeats}"
+        f"{args.threads} threads, device {args.device}, T = {args.steps}, median of {args.repeats}"
     )
     print(
         "| layer | input/hidden | batch | layers | pass | torch.nn ms | fused ms | per-step ms "

@@ -14,8 +14,10 @@ gives the same outputs and gradients. Two execution paths sit behind one interfa
   (:mod:`seqlab.nn.per_step`), which every cell variant plugs into: here ``layer_norm``
   and LSTM ``peephole``.
 
-``implementation="auto"`` picks fused when it can; ``"per_step"`` forces the loop, and
-``"fused"`` insists on the kernel (and refuses configurations it cannot compute).
+``implementation="auto"`` picks fused when it can, except for training passes on the CPU where
+the per-step path measured faster (:mod:`seqlab.nn.implementation_choice`); ``"per_step"``
+forces the loop, and ``"fused"`` insists on the kernel (and refuses configurations it cannot
+compute).
 
 Under ``torch.autocast`` the per-step path runs its matrix products in autocast's dtype,
 layer norm in float32, and returns gradients in the parameters' dtype
@@ -38,6 +40,7 @@ from seqlab.errors import SeqlabError
 from seqlab.nn import parameters
 from seqlab.nn.dropout import drop_connect
 from seqlab.nn.fused import run_fused
+from seqlab.nn.implementation_choice import per_step_is_faster
 from seqlab.nn.per_step import run_stack
 from seqlab.nn.rules import GRURule, LSTMRule, RecurrentRule, RNNRule, State
 from seqlab.nn.step_noise import Regularisation
@@ -51,7 +54,8 @@ class RecurrentBase(Module):
     Attributes:
         mode: torch's name of the kernel: 'LSTM', 'GRU', 'RNN_TANH' or 'RNN_RELU'.
         rule: the step rule the per-step path applies.
-        uses_fused_kernel: whether ``forward`` runs the fused kernel.
+        uses_fused_kernel: whether ``forward`` may run the fused kernel (with ``auto``, a CPU
+            training pass may still run per-step; :mod:`seqlab.nn.implementation_choice`).
     """
 
     def __init__(
@@ -199,7 +203,7 @@ class RecurrentBase(Module):
             num_layers=self.num_layers, dropout=self.dropout, training=self.training, bidirectional=self.bidirectional
         )
         current = self._parameters_for_this_pass()
-        if self.uses_fused_kernel:
+        if self.uses_fused_kernel and not self._auto_prefers_per_step(input, batch_sizes):
             return run_fused(
                 self.mode,
                 input,
@@ -223,6 +227,18 @@ class RecurrentBase(Module):
         )
         output = output.view(length, batch, -1)
         return (output.transpose(0, 1) if self.batch_first else output), final
+
+    def _auto_prefers_per_step(self, input: Tensor, batch_sizes: Tensor | None) -> bool:
+        """With ``auto``, whether this pass runs per-step: a CPU training pass the measured table favours."""
+        if self.implementation != "auto" or input.device.type != "cpu" or not torch.is_grad_enabled():
+            return False
+        if not (input.requires_grad or any(p.requires_grad for p in self.parameters(recurse=False))):
+            return False
+        if batch_sizes is not None:
+            steps, batch = len(batch_sizes), int(batch_sizes[0])
+        else:
+            steps, batch = (input.size(1), input.size(0)) if self.batch_first else input.shape[:2]
+        return per_step_is_faster(self.mode, self.hidden_size, batch, self.num_layers, steps)
 
     def _parameters_for_this_pass(self) -> dict[str, Tensor]:
         """Every parameter by name, with ``W_hh`` DropConnect-masked when training with weight_drop.
