@@ -6,7 +6,9 @@ Layers: :class:`RNN`, :class:`GRU`, :class:`LSTM` (``weight_drop=p`` for DropCon
 penalties :func:`activation_penalty`, :func:`temporal_activation_penalty`. Helpers:
 :mod:`seqlab.nn.init` (initialisation schemes) and :func:`clip_grad_norm_` / :func:`clip_grad_value_`.
 Attention: :class:`AdditiveAttention` (Bahdanau) and :class:`MultiplicativeAttention` (Luong: dot,
-general, concat), masked over padding.
+general, concat), masked over padding. Transformer (:mod:`seqlab.nn.transformer`): :class:`MultiheadAttention`,
+:class:`EncoderLayer`, :class:`DecoderLayer`, :class:`TransformerEncoder`, :class:`TransformerDecoder`
+(which caches self-attention keys and values per step) and :func:`sinusoidal_positions`.
 """
 
 from seqlab.nn import init
@@ -16,6 +18,14 @@ from seqlab.nn.cells import GRUCell, LSTMCell, RNNCell
 from seqlab.nn.clip import clip_grad_norm_, clip_grad_value_
 from seqlab.nn.dropout import LockedDropout, drop_connect, embedding_dropout, locked_dropout
 from seqlab.nn.recurrent import GRU, LSTM, RNN
+from seqlab.nn.transformer import (
+    DecoderLayer,
+    EncoderLayer,
+    MultiheadAttention,
+    TransformerDecoder,
+    TransformerEncoder,
+    sinusoidal_positions,
+)
 
 __all__ = [
     "RNN",
@@ -34,5 +44,11 @@ __all__ = [
     "clip_grad_value_",
     "AdditiveAttention",
     "MultiplicativeAttention",
+    "MultiheadAttention",
+    "EncoderLayer",
+    "DecoderLayer",
+    "TransformerEncoder",
+    "TransformerDecoder",
+    "sinusoidal_positions",
     "init",
 ]

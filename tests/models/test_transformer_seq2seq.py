@@ -1,6 +1,6 @@
 """The Transformer encoder–decoder: one computation whether teacher forced or stepped from its cache, blind
-to padding and to the future, equal to torch.nn's layers, and Vaswani et al. 2017's positions and
-embedding scale written out here."""
+to padding and to the future, and Vaswani et al. 2017's embedding scale written out here (its layers are
+tested in tests/nn/test_transformer.py)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ from seqlab.errors import SeqlabError
 from seqlab.models import transformer_configs, transformer_seq2seq
 from seqlab.models.seq2seq_output import with_loss
 from seqlab.models.transformer_configs import TransformerConfig
-from seqlab.models.transformer_seq2seq import MultiheadAttention, TransformerSeq2Seq, sinusoidal_positions
+from seqlab.models.transformer_seq2seq import TransformerSeq2Seq
+from seqlab.nn.transformer import sinusoidal_positions
 
 SOURCE_VOCAB, TARGET_VOCAB = 11, 9
 NORMS = [True, False]  # pre-norm, post-norm
@@ -149,19 +150,6 @@ def test_gradients_of_the_whole_model_pass_gradcheck(norm_first):
     assert torch.autograd.gradcheck(loss, (flat,), eps=1e-6, atol=1e-6, fast_mode=True)
 
 
-@pytest.mark.parametrize("d_model", [6, 7])
-def test_positional_encodings_are_the_sinusoids_of_section_3_5(d_model):
-    encodings = sinusoidal_positions(torch.arange(50), d_model, dtype=torch.float64)
-    for pos in range(50):
-        for dim in range(d_model):
-            i = dim // 2  # PE(pos, 2i) = sin(pos / 10000^(2i/d)), PE(pos, 2i+1) = cos(pos / 10000^(2i/d))
-            angle = pos / 10000 ** (2 * i / d_model)
-            expected = math.sin(angle) if dim % 2 == 0 else math.cos(angle)
-            assert abs(encodings[pos, dim].item() - expected) <= 1e-12
-    later = sinusoidal_positions(torch.tensor([3, 4]), d_model, dtype=torch.float32)
-    torch.testing.assert_close(later, encodings[3:5].float(), rtol=0, atol=1e-6)
-
-
 def test_both_stacks_read_the_embeddings_times_root_d_plus_the_positions():
     model = make_model()
     source, lengths, target_input, _ = make_batch()
@@ -173,66 +161,9 @@ def test_both_stacks_read_the_embeddings_times_root_d_plus_the_positions():
         ("source", source, model.source_embedding),
         ("target", target_input, model.target_embedding),
     ]:
-        positions = sinusoidal_positions(torch.arange(tokens.size(1)), 8, dtype=torch.float64)  # tested above
+        positions = sinusoidal_positions(torch.arange(tokens.size(1)), 8, dtype=torch.float64)  # tested in tests/nn
         expected = embedding.weight[tokens] * math.sqrt(8) + positions  # §3.4: embeddings scaled by √d_model
         torch.testing.assert_close(seen[side], expected, rtol=0, atol=1e-12)
-
-
-def torch_stacks(model: TransformerSeq2Seq, norm_first: bool):
-    """torch.nn.TransformerEncoder and TransformerDecoder with the model's weights."""
-    config = model.config
-    layer_settings = dict(
-        d_model=config.d_model,
-        nhead=config.nhead,
-        dim_feedforward=config.dim_feedforward,
-        dropout=0.0,
-        batch_first=True,
-        norm_first=norm_first,
-    )
-
-    def norm():
-        return torch.nn.LayerNorm(config.d_model) if norm_first else None
-
-    encoder = torch.nn.TransformerEncoder(
-        torch.nn.TransformerEncoderLayer(**layer_settings), config.num_encoder_layers, norm=norm(),
-        enable_nested_tensor=False,
-    )  # fmt: skip
-    decoder = torch.nn.TransformerDecoder(
-        torch.nn.TransformerDecoderLayer(**layer_settings), config.num_decoder_layers, norm=norm()
-    )
-    encoder.load_state_dict(model.encoder.state_dict())
-    decoder.load_state_dict(model.decoder.state_dict())
-    return encoder.double().eval(), decoder.double().eval()
-
-
-@pytest.mark.parametrize("norm_first", NORMS)
-def test_the_layers_equal_torch_nn_transformer_layers_with_the_same_weights(norm_first):
-    model = make_model(norm_first=norm_first)
-    encoder, decoder = torch_stacks(model, norm_first)
-    torch.manual_seed(1)
-    source, target = torch.randn(2, 5, 8, dtype=torch.float64), torch.randn(2, 4, 8, dtype=torch.float64)
-    real = torch.tensor([[True] * 5, [True] * 3 + [False] * 2])  # (B, S); torch's masks are True at padding
-    memory = model.encoder(source, real)
-    expected_memory = encoder(source, src_key_padding_mask=~real)
-    torch.testing.assert_close(memory[real], expected_memory[real], rtol=0, atol=1e-12)
-    features, _, _ = model.decoder(target, model.decoder.memory_keys_values(memory), real)
-    future = torch.ones(4, 4, dtype=torch.bool).triu(1)  # True: may not attend
-    expected = decoder(target, memory, tgt_mask=future, memory_key_padding_mask=~real)
-    torch.testing.assert_close(features, expected, rtol=0, atol=1e-12)
-
-
-def test_attention_and_its_head_averaged_weights_equal_torch_nn_multihead_attention():
-    torch.manual_seed(0)
-    ours = MultiheadAttention(8, 4).double()
-    reference = torch.nn.MultiheadAttention(8, 4, batch_first=True).double()
-    reference.load_state_dict(ours.state_dict())
-    query, key_value = torch.randn(3, 2, 8, dtype=torch.float64), torch.randn(3, 5, 8, dtype=torch.float64)
-    real = torch.tensor([[True] * 5, [True] * 2 + [False] * 3, [False] + [True] * 4])
-    output, weights = ours(query, key_value, real[:, None, None, :])
-    expected, expected_weights = reference(query, key_value, key_value, key_padding_mask=~real,
-                                           need_weights=True, average_attn_weights=True)  # fmt: skip
-    torch.testing.assert_close(output, expected, rtol=0, atol=1e-12)
-    torch.testing.assert_close(weights.mean(1), expected_weights, rtol=0, atol=1e-12)
 
 
 def test_tied_and_shared_embeddings_are_one_matrix():
