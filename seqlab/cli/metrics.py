@@ -1,14 +1,13 @@
 """``seqlab bleu`` and ``seqlab chrf``: score a hypothesis file against references, as sacrebleu's command line.
 
 Option names are sacrebleu's. The text line and the ``--json`` object have sacrebleu's format; the
-signature's ``version`` names seqlab (see ``seqlab.metrics.signature``). Imports only the standard library
-here; the metrics (and NumPy) are imported when a command runs.
+signature's ``version`` names seqlab (see ``seqlab.metrics.signature``). This module parses and prints; the
+files are read and scored by ``seqlab.metrics.files``, imported (with NumPy) when a command runs.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from seqlab.errors import SeqlabError
@@ -50,90 +49,31 @@ def _command(subparsers: argparse._SubParsersAction, name: str, help_text: str) 
     return parser
 
 
-def read_lines(paths: list[Path]) -> list[list[str]]:
-    """The lines of each file; every file must have as many as the first."""
-    contents = []
-    for path in paths:
-        try:
-            contents.append(path.read_text(encoding="utf-8").split("\n"))
-        except FileNotFoundError:
-            raise SeqlabError(f"{path}: no such file") from None
-        except (OSError, UnicodeDecodeError) as error:
-            raise SeqlabError(f"{path}: cannot read: {error}") from None
-        if contents[-1][-1] == "":
-            contents[-1].pop()
-    for path, lines in zip(paths[1:], contents[1:]):
-        if len(lines) != len(contents[0]):
-            raise SeqlabError(f"{paths[0]} has {len(contents[0])} lines but {path} has {len(lines)}")
-    return contents
-
-
 def run_bleu(args: argparse.Namespace) -> int:
     """Print corpus BLEU; returns the exit code."""
-    from seqlab.metrics import bleu
-
-    options = {"smooth_method": args.smooth_method, "smooth_value": args.smooth_value}
-    text = {"tokenize": args.tokenize, "lowercase": args.lowercase}
-
-    def statistics(hypotheses, references):
-        return [row.as_list() for row in bleu.sentence_statistics(hypotheses, references, **text)]
-
-    def score(row, signature=""):
-        return bleu.bleu_from_statistics(bleu.BLEUStatistics.from_list(row), signature=signature, **options)
-
-    return _report(args, statistics, score, lambda nrefs, **more: bleu.bleu_signature(nrefs, **text, **options, **more))
+    options = {"tokenize": args.tokenize, "lowercase": args.lowercase, "smooth_method": args.smooth_method,
+               "smooth_value": args.smooth_value}  # fmt: skip
+    return _report(args, "bleu", options)
 
 
 def run_chrf(args: argparse.Namespace) -> int:
     """Print corpus chrF; returns the exit code."""
-    from seqlab.metrics import chrf
-    from seqlab.metrics.signature import Score
-
-    options = {"char_order": args.chrf_char_order, "word_order": args.chrf_word_order, "lowercase": args.lowercase,
-               "whitespace": args.chrf_whitespace, "eps_smoothing": args.chrf_eps_smoothing}  # fmt: skip
-    name = chrf.chrf_name(args.chrf_beta, args.chrf_word_order)
-
-    def score(row, signature=""):
-        value = chrf.chrf_from_statistics(row, beta=args.chrf_beta, eps_smoothing=args.chrf_eps_smoothing)
-        return Score(name, value, signature)
-
-    def statistics(hypotheses, references):
-        return chrf.chrf_statistics(hypotheses, references, beta=args.chrf_beta, **options)
-
-    return _report(args, statistics, score, lambda nrefs, **more: chrf.chrf_signature(nrefs, **options, **more))
+    options = {"char_order": args.chrf_char_order, "word_order": args.chrf_word_order, "beta": args.chrf_beta,
+               "lowercase": args.lowercase, "whitespace": args.chrf_whitespace,
+               "eps_smoothing": args.chrf_eps_smoothing}  # fmt: skip
+    return _report(args, "chrf", options)
 
 
-def _report(args, statistics, score, signature) -> int:
-    from seqlab.metrics.bleu import count_references
-
-    paths = [args.hypotheses, *([args.compare] if args.compare else []), *args.references]
-    contents = read_lines(paths)
-    systems, references = contents[: 1 + bool(args.compare)], contents[1 + bool(args.compare) :]
-    nrefs = count_references(references)
+def _report(args: argparse.Namespace, metric: str, options: dict) -> int:
     if args.paired_bs != bool(args.compare):
         raise SeqlabError("--paired-bs and --compare OTHER go together")
-    rows = [statistics(hypotheses, references) for hypotheses in systems]
-    if not args.compare:
-        if not rows[0]:
-            raise SeqlabError(f"{args.hypotheses}: no lines to score")
-        total = [sum(column) for column in zip(*rows[0])]
-        result = score(total, signature(nrefs))
-        print(result.to_json(args.width) if args.json else result.format(args.width, score_only=args.score_only))
-        return 0
-    from seqlab.metrics.bootstrap import paired_bootstrap
+    from seqlab.metrics.files import compare_files, score_files
 
-    sign = signature(nrefs, n_bootstrap=args.paired_bs_n, seed=args.seed)
-    results = paired_bootstrap(*rows, lambda row: score(row).score, n_samples=args.paired_bs_n, seed=args.seed)
-    report = [{"system": str(path), "score": result.score, "mean": result.mean, "ci": result.ci,
-               "p_value": result.p_value} for path, result in zip(paths, results)]  # fmt: skip
-    name = score([0] * len(rows[0][0])).name
-    if args.json:
-        print(json.dumps({"name": name, "signature": sign, "systems": report}, indent=1, ensure_ascii=False))
+    if args.compare:
+        comparison = compare_files(metric, args.hypotheses, args.compare, args.references, n_samples=args.paired_bs_n,
+                                   seed=args.seed, **options)  # fmt: skip
+        print(comparison.to_json() if args.json else comparison.format(args.width))
         return 0
-    w = args.width
-    for entry in report:
-        p_value = "" if entry["p_value"] is None else f" (p = {entry['p_value']:.4f})"
-        print(f"{entry['system']}: {name} = {entry['score']:.{w}f} (μ = {entry['mean']:.{w}f} ± {entry['ci']:.{w}f})"
-              f"{p_value}")  # fmt: skip
-    print(f"{name}|{sign}")
+    score = score_files(metric, args.hypotheses, args.references, **options)
+    print(score.to_json(args.width) if args.json else score.format(args.width, score_only=args.score_only))
     return 0

@@ -12,6 +12,7 @@ import json
 import sys
 
 from seqlab.cli.config_flags import add_config_flags, given_overrides
+from seqlab.errors import SeqlabError
 from seqlab.models.seq2seq_configs import Seq2SeqConfig
 from seqlab.models.transformer_configs import TransformerConfig
 from seqlab.tasks.translate.config import DataConfig, ObjectiveConfig
@@ -19,6 +20,9 @@ from seqlab.tasks.translate.presets import PRESETS
 from seqlab.training.config import TrainConfig
 
 SECTIONS = ["model", "training", "data", "objective"]
+SAMPLING_TEMPERATURE = 0.8  # seqlab.decode.SamplingConfig's default, named without importing torch
+SAMPLING_FLAGS = {"temperature": "--temperature", "top_k": "--top-k", "top_p": "--top-p", "samples": "--samples",
+                  "seed": "--seed"}  # fmt: skip
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -77,7 +81,8 @@ def _add_run_parser(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
         "run",
         help="translate a file or standard input, one sentence per line",
-        description="Translate one sentence per line, from INPUT or standard input, to standard output.",
+        description="Translate one sentence per line, from INPUT or standard input, to standard output: the best "
+        "translations found by greedy or beam search or, with --sample, translations drawn at random from the model.",
     )
     parser.add_argument("checkpoint", metavar="DIR", help="a run written by `seqlab translate train`")
     parser.add_argument("input", nargs="?", metavar="INPUT", help="a UTF-8 file; default: standard input")
@@ -86,6 +91,25 @@ def _add_run_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--json", action="store_true",
                         help="one JSON object per line: the source, and each translation with its scores and "
                         "attention weights")  # fmt: skip
+    sampling = parser.add_argument_group("sampling", "draw each next token from the model's distribution instead of "
+                                         "searching; the other flags here need --sample")  # fmt: skip
+    sampling.add_argument("--sample", action="store_true",
+                          help="draw translations at random instead of searching (not with --beam above 1, nor "
+                          "--nbest: see --samples)")  # fmt: skip
+    sampling.add_argument("--temperature", type=float, metavar="T",
+                          help="divides the log-probabilities: below 1 sharper, above 1 flatter, near 0 greedy "
+                          f"(default: {SAMPLING_TEMPERATURE})")  # fmt: skip
+    sampling.add_argument("--top-k", type=int, metavar="K",
+                          help="draw among the K most likely tokens only; 1 is greedy (default: all)")  # fmt: skip
+    sampling.add_argument("--top-p", type=float, metavar="P",
+                          help="draw among the fewest most likely tokens whose probabilities sum to P or more, "
+                          "in (0, 1] (nucleus sampling; default: all)")  # fmt: skip
+    sampling.add_argument("--samples", type=int, metavar="N",
+                          help="translations drawn per line, printed as --nbest prints, best score first "
+                          "(default: 1)")  # fmt: skip
+    sampling.add_argument("--seed", type=int, metavar="SEED",
+                          help="seed of the draws: the same seed gives the same samples of the same input "
+                          "(default: a fresh seed each run)")  # fmt: skip
     parser.set_defaults(func=run_translate)
 
 
@@ -153,9 +177,11 @@ def run_translate(args: argparse.Namespace) -> int:
     from seqlab.data.parallel_text import read_lines
     from seqlab.tasks.translate.translator import translate_lines
 
+    sampling = _sampling(args)
     lines = read_lines(args.input, side="input") if args.input else [line.rstrip("\n") for line in sys.stdin]
     model, setup = _load(args)
-    results = translate_lines(model, lines, nbest=args.nbest, with_attention=args.json, **setup)
+    nbest = sampling.get("num_samples", args.nbest)  # with --sample, every sample is printed
+    results = translate_lines(model, lines, nbest=nbest, with_attention=args.json, **sampling, **setup)
     for line, translations in zip(lines, results):
         if args.json:
             entries = [{"text": t.text, "log_prob": t.log_prob, "score": t.score, "attention": t.attention}
@@ -166,9 +192,26 @@ def run_translate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sampling(args: argparse.Namespace) -> dict:
+    """``translate_lines``' sampling keywords from the flags (none without --sample); refuses contradictions."""
+    given = [flag for name, flag in SAMPLING_FLAGS.items() if getattr(args, name) is not None]
+    if not args.sample:
+        if given:
+            raise SeqlabError(f"{', '.join(given)} {'is' if len(given) == 1 else 'are'} for sampling: add --sample")
+        return {}
+    if args.beam is not None and args.beam > 1:
+        raise SeqlabError(f"--sample draws instead of searching: it does not go with --beam {args.beam}")
+    if args.nbest != 1:
+        raise SeqlabError("--nbest ranks the translations a search finds; with --sample, --samples N draws N per line")
+    from seqlab.decode import SamplingConfig
+
+    options = {"temperature": args.temperature, "top_k": args.top_k, "top_p": args.top_p}
+    config = SamplingConfig(**{name: value for name, value in options.items() if value is not None})
+    return {"sampling": config, "num_samples": 1 if args.samples is None else args.samples, "seed": args.seed}
+
+
 def run_attention(args: argparse.Namespace) -> int:
     """``seqlab translate attention``: writes the PNG and prints the translation."""
-    from seqlab.errors import SeqlabError
     from seqlab.tasks.translate.attention_map import plot_attention
     from seqlab.tasks.translate.translator import source_text, translate_lines
 

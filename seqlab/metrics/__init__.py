@@ -1,4 +1,5 @@
-"""Translation metrics from sufficient statistics, equal to sacrebleu 2.6.0's: BLEU, chrF/chrF++, paired bootstrap.
+"""Translation metrics from sufficient statistics, equal to sacrebleu 2.6.0's: BLEU, chrF/chrF++, paired bootstrap;
+scoring files as sacrebleu's command line does (``score_files``, ``compare_files``).
 
 No torch. Names are imported on first use, so ``import seqlab.metrics`` costs nothing (NumPy comes with BLEU).
 """
@@ -19,6 +20,10 @@ _EXPORTS = {
     "sentence_chrf": "seqlab.metrics.chrf",
     "BootstrapResult": "seqlab.metrics.bootstrap",
     "paired_bootstrap": "seqlab.metrics.bootstrap",
+    "Comparison": "seqlab.metrics.files",
+    "compare_files": "seqlab.metrics.files",
+    "read_aligned_files": "seqlab.metrics.files",
+    "score_files": "seqlab.metrics.files",
     "Score": "seqlab.metrics.signature",
     "tokenize_lines": "seqlab.metrics.tokenizers",
 }
