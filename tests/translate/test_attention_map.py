@@ -95,6 +95,18 @@ def test_a_60_by_60_map_has_readable_cells_and_labels_that_neither_overlap_nor_l
         )
 
 
+def test_a_title_longer_than_the_map_is_wrapped_inside_the_picture():
+    sentence = "leute reparieren das dach eines hauses , während ein hund im garten schläft ."
+    title = f"{sentence} → people are fixing the roof of a house while a dog sleeps in the garden ."
+    figure = attention_figure(attention(5, 5), SOURCE, TARGET, title=title)
+    figure.canvas.draw()
+    drawn = figure.axes[0].title
+    box, picture = drawn.get_window_extent(figure.canvas.get_renderer()), figure.bbox
+    assert picture.x0 <= box.x0 and box.x1 <= picture.x1 and box.y1 <= picture.y1
+    assert drawn.get_text().split() == title.split()  # every word kept, in order
+    assert drawn.get_text().count("\n") >= 2
+
+
 # ----------------------------------------------------------------------------------- what the map shows
 
 

@@ -228,6 +228,18 @@ def _map_size(source: Sequence[str], target: Sequence[str], *, colour_bar: bool 
     return max(width, 3.5), max(height, 2.5)
 
 
+def _wrapped(title: str, width: float) -> str:
+    """``title`` broken at spaces into lines that fit ``width`` inches at the title's font size.
+
+    A title sets no width of its own (the map does), so a long sentence and its translation would
+    otherwise run past both edges of the picture.
+    """
+    import textwrap
+
+    characters = int(width / (CHARACTER_WIDTH * (FONT_SIZE + 1) / FONT_SIZE))
+    return textwrap.fill(title, width=max(characters, 10), break_long_words=True)
+
+
 def _colour_bar_shrink(rows: int) -> float:
     """A colour bar as tall as the map for small maps, at most 6 inches for tall ones."""
     return min(1.0, 6.0 / (CELL * rows))
@@ -267,7 +279,7 @@ def _draw_map(
     axes.set_ylabel("output")
     axes.tick_params(length=2)
     if title:
-        axes.set_title(title, fontsize=FONT_SIZE + 1)
+        axes.set_title(_wrapped(title, axes.figure.get_figwidth()), fontsize=FONT_SIZE + 1)
     if annotate if annotate is not None else max(matrix.shape) <= ANNOTATE_UP_TO:
         _write_values(axes, matrix, image)
     return image
