@@ -6,7 +6,8 @@ sentences and K hypotheses each: a step costs one model step, two ``topk`` (of e
 each sentence),
 a few gathers and at most two host syncs (any EOS? any sentence done?), with no Python loop
 over sentences or rows. Rows of finished sentences leave the batch (one :meth:`reorder` with the
-beams' new order), so the model's work shrinks as sentences end.
+beams' new order), so the model's work shrinks as sentences end; and the first step runs one row
+per sentence, since its K rows would all read ``bos`` from the same state.
 
 The rules, shared by every policy:
 
@@ -92,20 +93,21 @@ def search(
     min_lengths = _check(model, policy, max_lengths, min_lengths, nbest, alpha, stopping, no_repeat_ngram_size)
     device, beam_size = max_lengths.device, policy.beam_size
     batch_size, max_steps = max_lengths.numel(), int(max_lengths.max())
-    if beam_size > 1:
-        state = model.reorder(state, torch.arange(batch_size, device=device).repeat_interleave(beam_size))
     live = _Live(torch.arange(batch_size, device=device), max_lengths.long(), min_lengths.long())
-    tokens = torch.full((batch_size * beam_size,), bos, dtype=torch.long, device=device)  # (B*K,)
+    # The K rows of a sentence start alike, so the first step runs one row per sentence; its rows
+    # are expanded into the K beams with the first reorder.
+    state_rows = 1  # rows per sentence in the model's state: 1 before the first reorder, then K
+    tokens = torch.full((batch_size,), bos, dtype=torch.long, device=device)  # (B,)
     finished = None
     banned = torch.tensor(sorted(set(banned_ids)), dtype=torch.long, device=device)
     last_min_length = int(min_lengths.max())
     for t in range(max_steps):
-        log_probs, state = model.step(tokens, state)  # (Ba*K, V)
+        log_probs, state = model.step(tokens, state)  # (Ba*K, V), (B, V) at the first step
         if finished is None:
-            _check_output(log_probs, live.sentences.numel() * beam_size, bos, eos, banned_ids)
+            _check_output(log_probs, batch_size, bos, eos, banned_ids)
             live.start(policy, beam_size, log_probs.dtype)
             finished = FinishedHypotheses(batch_size, nbest, max_steps, dtype=log_probs.dtype, device=device)
-        log_probs = log_probs.view(live.sentences.numel(), beam_size, -1)  # (Ba, K, V)
+        log_probs = log_probs.view(live.sentences.numel(), state_rows, -1).expand(-1, beam_size, -1)  # (Ba, K, V)
         if banned.numel():
             log_probs = log_probs.index_fill(-1, banned, float("-inf"))
         if t < last_min_length:
@@ -120,9 +122,11 @@ def search(
         if bool(done.all()):
             break
         any_done = bool(done.any())
-        order = live.drop(done, rows) if any_done else live.row_order(rows)  # (Ba'*K,)
-        if policy.reorders_rows or any_done:
-            state = model.reorder(state, order)
+        state_row = rows if state_rows == beam_size else torch.zeros_like(rows)  # (Ba, K) rows of the state
+        order = live.drop(done, state_row, state_rows) if any_done else live.row_order(state_row, state_rows)
+        if policy.reorders_rows or any_done or state_rows != beam_size:
+            state = model.reorder(state, order)  # (Ba'*K,) rows
+        state_rows = beam_size
         tokens = tokens[~done].view(-1) if any_done else tokens.view(-1)  # (Ba'*K,)
     return finished.hypotheses()
 
@@ -152,16 +156,19 @@ class _Live:
         self.history = torch.cat([previous, tokens.unsqueeze(-1)], dim=-1)  # (Ba, K, t+1)
         return rows, tokens
 
-    def row_order(self, rows: Tensor) -> Tensor:
-        """The state rows of the next step: row k of sentence i continues row ``rows[i, k]``."""
-        beam_size = rows.size(1)
-        base = torch.arange(rows.size(0), device=rows.device).unsqueeze(1) * beam_size  # (Ba, 1)
+    def row_order(self, rows: Tensor, state_rows: int) -> Tensor:
+        """The state rows of the next step: row k of sentence i continues its row ``rows[i, k]``.
+
+        ``state_rows``: the rows per sentence in the state now (those of sentence i start at ``i * state_rows``).
+        """
+        base = torch.arange(rows.size(0), device=rows.device).unsqueeze(1) * state_rows  # (Ba, 1)
         return (base + rows).view(-1)
 
-    def drop(self, done: Tensor, rows: Tensor) -> Tensor:
+    def drop(self, done: Tensor, rows: Tensor, state_rows: int) -> Tensor:
         """Remove the sentences ``done``; return the state rows of the next step."""
         kept = (~done).nonzero().squeeze(1)  # (Ba',)
-        order = self.row_order(rows)[kept.unsqueeze(1) * rows.size(1) + torch.arange(rows.size(1), device=rows.device)]
+        beams = torch.arange(rows.size(1), device=rows.device)
+        order = self.row_order(rows, state_rows)[kept.unsqueeze(1) * rows.size(1) + beams]
         for name in ("sentences", "max_lengths", "min_lengths", "scores", "history"):
             setattr(self, name, getattr(self, name)[kept])
         return order.view(-1)

@@ -94,10 +94,11 @@ def test_a_batch_gives_what_each_sentence_gives_alone():
 
 
 def test_finished_sentences_leave_the_batch():
-    # Sentence 0 ends at once (EOS has probability 1); sentence 1 runs to its maximum of 4.
+    # Sentence 0 ends at once (EOS has probability 1); sentence 1 runs to its maximum of 4. The
+    # first step runs one row per sentence (its K rows would be alike), then K rows each.
     model = TableModel([{(): [0.0, 1.0, 0.0, 0.0, 0.0]}, {}])
     run(model, [0, 1], BeamSearch(3), max_lengths=[4, 4], min_lengths=[0, 4])
-    assert model.rows_per_step == [6, 3, 3, 3]
+    assert model.rows_per_step == [2, 3, 3, 3]
 
 
 def test_the_bound_stops_when_no_live_beam_can_win_and_finds_the_same_best():
