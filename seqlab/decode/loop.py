@@ -108,13 +108,8 @@ def search(
             live.start(policy, beam_size, log_probs.dtype)
             finished = FinishedHypotheses(batch_size, nbest, max_steps, dtype=log_probs.dtype, device=device)
         log_probs = log_probs.view(live.sentences.numel(), state_rows, -1).expand(-1, beam_size, -1)  # (Ba, K, V)
-        if banned.numel():
-            log_probs = log_probs.index_fill(-1, banned, float("-inf"))
-        if t < last_min_length:
-            log_probs = _ban_eos(log_probs, t < live.min_lengths, eos)
-        if no_repeat_ngram_size:
-            repeats = repeated_ngram_mask(live.history.flatten(0, 1), no_repeat_ngram_size, log_probs.size(-1))
-            log_probs = log_probs.masked_fill(repeats.view_as(log_probs), float("-inf"))
+        log_probs = _allowed(log_probs, live, t, banned=banned, eos=eos, ban_eos=t < last_min_length,
+                             ngram_size=no_repeat_ngram_size)  # fmt: skip
         candidates = policy.step(log_probs, live.scores)  # 3 x (Ba, C)
         _finish_eos(finished, live, *candidates, eos=eos, alpha=alpha, beam_size=beam_size)
         rows, tokens = live.advance(*candidates, eos=eos, beam_size=beam_size)  # (Ba, K)
@@ -172,6 +167,19 @@ class _Live:
         for name in ("sentences", "max_lengths", "min_lengths", "scores", "history"):
             setattr(self, name, getattr(self, name)[kept])
         return order.view(-1)
+
+
+def _allowed(log_probs: Tensor, live: _Live, t: int, *, banned: Tensor, eos: int, ban_eos: bool, ngram_size: int):
+    """``log_probs`` (Ba, K, V) with ``-inf`` at every token step t may not emit: banned ids, EOS
+    before a sentence's minimum length (checked only while ``ban_eos``), repeated n-grams."""
+    if banned.numel():
+        log_probs = log_probs.index_fill(-1, banned, float("-inf"))
+    if ban_eos:
+        log_probs = _ban_eos(log_probs, t < live.min_lengths, eos)
+    if ngram_size:
+        repeats = repeated_ngram_mask(live.history.flatten(0, 1), ngram_size, log_probs.size(-1))
+        log_probs = log_probs.masked_fill(repeats.view_as(log_probs), float("-inf"))
+    return log_probs
 
 
 def _ban_eos(log_probs: Tensor, too_short: Tensor, eos: int) -> Tensor:

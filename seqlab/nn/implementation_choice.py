@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import math
 
+import torch
+
 # (mode, hidden size, batch, layers) -> per-step throughput / fused throughput, forward + backward,
 # T = 35, on the AVX-512 host of issue 2 (BENCHMARKS.md, "Recurrent layers"), medians of 7 rounds.
 PER_STEP_SPEEDUPS: dict[tuple[str, int, int, int], float] = {
@@ -62,3 +64,21 @@ def per_step_is_faster(mode: str, hidden_size: int, batch_size: int, num_layers:
         )
 
     return PER_STEP_SPEEDUPS[min(measured, key=distance)] >= MARGIN
+
+
+def auto_runs_per_step(layer: torch.nn.Module, input: torch.Tensor, batch_sizes: torch.Tensor | None) -> bool:
+    """Whether a recurrent layer with ``implementation="auto"`` runs this pass per-step.
+
+    Only a CPU training pass (gradients enabled, something to differentiate) that
+    :func:`per_step_is_faster` favours. ``input`` is ``(T, B, I)`` (``(B, T, I)`` batch first), or
+    a packed sequence's data with its ``batch_sizes``.
+    """
+    if layer.implementation != "auto" or input.device.type != "cpu" or not torch.is_grad_enabled():
+        return False
+    if not (input.requires_grad or any(p.requires_grad for p in layer.parameters(recurse=False))):
+        return False
+    if batch_sizes is not None:
+        steps, batch = len(batch_sizes), int(batch_sizes[0])
+    else:
+        steps, batch = (input.size(1), input.size(0)) if layer.batch_first else input.shape[:2]
+    return per_step_is_faster(layer.mode, layer.hidden_size, batch, layer.num_layers, steps)

@@ -40,7 +40,7 @@ from seqlab.errors import SeqlabError
 from seqlab.nn import parameters
 from seqlab.nn.dropout import drop_connect
 from seqlab.nn.fused import run_fused
-from seqlab.nn.implementation_choice import per_step_is_faster
+from seqlab.nn.implementation_choice import auto_runs_per_step
 from seqlab.nn.per_step import run_stack
 from seqlab.nn.rules import GRURule, LSTMRule, RecurrentRule, RNNRule, State
 from seqlab.nn.step_noise import Regularisation
@@ -203,7 +203,7 @@ class RecurrentBase(Module):
             num_layers=self.num_layers, dropout=self.dropout, training=self.training, bidirectional=self.bidirectional
         )
         current = self._parameters_for_this_pass()
-        if self.uses_fused_kernel and not self._auto_prefers_per_step(input, batch_sizes):
+        if self.uses_fused_kernel and not auto_runs_per_step(self, input, batch_sizes):
             return run_fused(
                 self.mode,
                 input,
@@ -227,18 +227,6 @@ class RecurrentBase(Module):
         )
         output = output.view(length, batch, -1)
         return (output.transpose(0, 1) if self.batch_first else output), final
-
-    def _auto_prefers_per_step(self, input: Tensor, batch_sizes: Tensor | None) -> bool:
-        """With ``auto``, whether this pass runs per-step: a CPU training pass the measured table favours."""
-        if self.implementation != "auto" or input.device.type != "cpu" or not torch.is_grad_enabled():
-            return False
-        if not (input.requires_grad or any(p.requires_grad for p in self.parameters(recurse=False))):
-            return False
-        if batch_sizes is not None:
-            steps, batch = len(batch_sizes), int(batch_sizes[0])
-        else:
-            steps, batch = (input.size(1), input.size(0)) if self.batch_first else input.shape[:2]
-        return per_step_is_faster(self.mode, self.hidden_size, batch, self.num_layers, steps)
 
     def _parameters_for_this_pass(self) -> dict[str, Tensor]:
         """Every parameter by name, with ``W_hh`` DropConnect-masked when training with weight_drop.

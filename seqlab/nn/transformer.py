@@ -255,15 +255,10 @@ def _causal(queries: int, keys: torch.Tensor) -> torch.Tensor | None:
     )
 
 
-class TransformerEncoder(nn.Module):
-    """The :class:`EncoderLayer` s, then a LayerNorm when pre-norm, named as ``torch.nn.TransformerEncoder``'s.
+class _Stack(nn.Module):
+    """``num_layers`` layers of one kind, then a LayerNorm when pre-norm (an identity when post-norm)."""
 
-    Args:
-        d_model, nhead, dim_feedforward, dropout, norm_first: each layer's, as :class:`EncoderLayer`'s.
-        num_layers: how many layers.
-
-    Shape: x ``(N, S, E)``; mask ``(N, S)`` bool, True at real positions; output ``(N, S, E)``.
-    """
+    layer_class: type[nn.Module]
 
     def __init__(
         self,
@@ -277,8 +272,21 @@ class TransformerEncoder(nn.Module):
     ):
         super().__init__()
         settings = dict(dim_feedforward=dim_feedforward, dropout=dropout, norm_first=norm_first)
-        self.layers = nn.ModuleList(EncoderLayer(d_model, nhead, **settings) for _ in range(num_layers))
+        self.layers = nn.ModuleList(self.layer_class(d_model, nhead, **settings) for _ in range(num_layers))
         self.norm = nn.LayerNorm(d_model) if norm_first else nn.Identity()
+
+
+class TransformerEncoder(_Stack):
+    """The :class:`EncoderLayer` s, then a LayerNorm when pre-norm, named as ``torch.nn.TransformerEncoder``'s.
+
+    Args:
+        d_model, nhead, dim_feedforward, dropout, norm_first: each layer's, as :class:`EncoderLayer`'s.
+        num_layers: how many layers.
+
+    Shape: x ``(N, S, E)``; mask ``(N, S)`` bool, True at real positions; output ``(N, S, E)``.
+    """
+
+    layer_class = EncoderLayer
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         allowed = mask[:, None, None, :]  # (N, 1, 1, S)
@@ -287,7 +295,7 @@ class TransformerEncoder(nn.Module):
         return self.norm(x)
 
 
-class TransformerDecoder(nn.Module):
+class TransformerDecoder(_Stack):
     """The :class:`DecoderLayer` s, then a LayerNorm when pre-norm, named as ``torch.nn.TransformerDecoder``'s.
 
     Args:
@@ -300,20 +308,7 @@ class TransformerDecoder(nn.Module):
     and the last layer's cross-attention weights ``(N, h, T, S)``.
     """
 
-    def __init__(
-        self,
-        d_model: int,
-        nhead: int,
-        num_layers: int,
-        *,
-        dim_feedforward: int = 2048,
-        dropout: float = 0.1,
-        norm_first: bool = False,
-    ):
-        super().__init__()
-        settings = dict(dim_feedforward=dim_feedforward, dropout=dropout, norm_first=norm_first)
-        self.layers = nn.ModuleList(DecoderLayer(d_model, nhead, **settings) for _ in range(num_layers))
-        self.norm = nn.LayerNorm(d_model) if norm_first else nn.Identity()
+    layer_class = DecoderLayer
 
     def memory_keys_values(self, memory: torch.Tensor) -> tuple[KeysValues, ...]:
         """Each layer's cross-attention keys and values of the encoder's output (N, S, E), computed once."""

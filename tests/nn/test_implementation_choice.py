@@ -41,7 +41,7 @@ def test_lstms_and_sequences_shorter_than_measured_stay_fused():
 def _paths_run(monkeypatch, layer, x, *, grad: bool):
     """Which of run_fused / run_stack a forward pass of ``layer`` on ``x`` runs, the table always saying per-step."""
     ran = []
-    monkeypatch.setattr(recurrent, "per_step_is_faster", lambda *args: True)
+    monkeypatch.setattr(implementation_choice, "per_step_is_faster", lambda *args: True)
     for name in ("run_fused", "run_stack"):
         original = getattr(recurrent, name)
         monkeypatch.setattr(recurrent, name, lambda *a, _f=original, _n=name, **k: ran.append(_n) or _f(*a, **k))
@@ -62,7 +62,7 @@ def test_auto_runs_the_tables_choice_only_for_a_cpu_training_pass(monkeypatch, l
 
 def test_the_table_is_asked_about_the_pass_itself(monkeypatch):
     asked = []
-    monkeypatch.setattr(recurrent, "per_step_is_faster", lambda *args: asked.append(args) or False)
+    monkeypatch.setattr(implementation_choice, "per_step_is_faster", lambda *args: asked.append(args) or False)
     snn.GRU(3, 4, num_layers=2, batch_first=True)(torch.randn(6, 9, 3))  # B = 6, T = 9
     packed = torch.nn.utils.rnn.pack_padded_sequence(torch.randn(7, 3, 3), torch.tensor([7, 5, 2]))
     snn.RNN(3, 5)(packed)  # T = 7, B = 3 (the first step's)
@@ -71,7 +71,7 @@ def test_the_table_is_asked_about_the_pass_itself(monkeypatch):
 
 @pytest.mark.parametrize("layer_cls, torch_cls", [(snn.GRU, torch.nn.GRU), (snn.RNN, torch.nn.RNN)])
 def test_where_auto_runs_per_step_outputs_and_gradients_are_torch_nns(monkeypatch, layer_cls, torch_cls):
-    monkeypatch.setattr(recurrent, "per_step_is_faster", lambda *args: True)
+    monkeypatch.setattr(implementation_choice, "per_step_is_faster", lambda *args: True)
     torch.manual_seed(0)
     theirs = torch_cls(3, 4, num_layers=2).double()
     ours = layer_cls(3, 4, num_layers=2).double()
