@@ -13,6 +13,9 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet "$(TORCH)"
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	# conlleval.pl, the oracle of entity F1, ships only in seqeval's source release
+	$(BIN)/python -m pip download --quiet --no-deps --no-binary :all: seqeval==1.2.2 -d $(VENV)/oracles
+	tar -xzf $(VENV)/oracles/seqeval-1.2.2.tar.gz -C $(VENV)/oracles --strip-components=2 seqeval-1.2.2/tests/conlleval.pl
 	touch $@
 
 # Train a character-level LSTM on Python's own standard library (about 3 minutes), then sample.

@@ -12,10 +12,12 @@ import argparse
 import sys
 
 from seqlab import __version__
-from seqlab.cli import embed, lm, metrics, reference, translate
+from seqlab.cli import embed, lm, metrics, reference, tag, translate
 from seqlab.errors import SeqlabError, TrainingDiverged
 
-COMMAND_GROUPS = {"lm": lm, "translate": translate, "embed": embed, "reference": reference, "metrics": metrics}
+COMMAND_GROUPS = {
+    "lm": lm, "translate": translate, "tag": tag, "embed": embed, "reference": reference, "metrics": metrics,
+}  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:

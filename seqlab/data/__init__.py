@@ -1,6 +1,7 @@
 """Vocabularies, corpora and batching for sequence models."""
 
 from seqlab.data.batching import batchify, get_window, num_windows, window_at
+from seqlab.data.conll import TaggedSentence, read_conll
 from seqlab.data.corpus import (
     Corpus,
     CorpusFiles,
@@ -31,8 +32,10 @@ from seqlab.data.parallel_text import (
     read_lines,
     read_parallel_text,
 )
+from seqlab.data.sentiment_trees import SentimentTree, binary_class, read_sentiment_trees
 from seqlab.data.sequence_vocab import SequenceVocab
 from seqlab.data.subwords import BOS_TOKEN, PAD_TOKEN, SubwordTokenizer, SubwordTrainer
+from seqlab.data.tag_schemes import SCHEMES, Span, convert, scheme_tags, spans, transition_masks
 from seqlab.data.vocab import EOS_TOKEN, UNK_TOKEN, VOCAB_CLASSES, CharVocab, Vocab, WordVocab, vocab_from_json
 
 __all__ = [
@@ -76,4 +79,15 @@ __all__ = [
     "multi30k_file",
     "read_lines",
     "read_parallel_text",
+    "TaggedSentence",
+    "read_conll",
+    "SentimentTree",
+    "binary_class",
+    "read_sentiment_trees",
+    "SCHEMES",
+    "Span",
+    "convert",
+    "scheme_tags",
+    "spans",
+    "transition_masks",
 ]

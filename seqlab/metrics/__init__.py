@@ -1,5 +1,6 @@
-"""Translation metrics from sufficient statistics, equal to sacrebleu 2.6.0's: BLEU, chrF/chrF++, paired bootstrap;
-scoring files as sacrebleu's command line does (``score_files``, ``compare_files``).
+"""Metrics from sufficient statistics. Translation, equal to sacrebleu 2.6.0's: BLEU, chrF/chrF++, paired
+bootstrap; scoring files as sacrebleu's command line does (``score_files``, ``compare_files``). Tagging, equal to
+conlleval's and seqeval 1.2.2's: entity precision, recall and F1 (``entity_statistics``, ``score_tag_file``).
 
 No torch. Names are imported on first use, so ``import seqlab.metrics`` costs nothing (NumPy comes with BLEU).
 """
@@ -25,6 +26,15 @@ _EXPORTS = {
     "read_aligned_files": "seqlab.metrics.files",
     "score_files": "seqlab.metrics.files",
     "Score": "seqlab.metrics.signature",
+    "EntityScores": "seqlab.metrics.entity_counts",
+    "EntityStatistics": "seqlab.metrics.entity_counts",
+    "entity_scores": "seqlab.metrics.entity_counts",
+    "entity_statistics": "seqlab.metrics.entity_f1",
+    "conlleval_report": "seqlab.metrics.conlleval",
+    "conlleval_statistics": "seqlab.metrics.conlleval",
+    "lenient_spans": "seqlab.metrics.entity_spans",
+    "strict_spans": "seqlab.metrics.entity_spans",
+    "score_tag_file": "seqlab.metrics.tag_files",
     "tokenize_lines": "seqlab.metrics.tokenizers",
 }
 __all__ = sorted(_EXPORTS)

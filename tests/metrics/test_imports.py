@@ -13,8 +13,9 @@ ROOT = Path(__file__).parents[2]
 def test_scoring_imports_no_torch():
     code = (
         "import sys\n"
-        "from seqlab.metrics import corpus_bleu, corpus_chrf, paired_bootstrap\n"
+        "from seqlab.metrics import corpus_bleu, corpus_chrf, entity_statistics, paired_bootstrap\n"
         "corpus_bleu(['a b'], [['a b']]); corpus_chrf(['a b'], [['a b']])\n"
+        "entity_statistics([['B-PER']], [['B-PER']], mode='strict', scheme='BIO')\n"
         "print('torch' in sys.modules)"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
