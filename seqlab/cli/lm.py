@@ -121,7 +121,7 @@ def _add_weights_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--weights",
         choices=["best", "last"],
-        help="the epoch end with the lowest held-out loss, or the last checkpoint (default: best when kept)",
+        help="the evaluation with the lowest held-out loss, or the last checkpoint (default: best when kept)",
     )
 
 

@@ -73,7 +73,7 @@ def _add_decoding_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--beam", type=int, help="beam width; 1 is greedy (default: the run's beam_size)")
     parser.add_argument("--alpha", type=float, help="length normalisation α of Wu et al. 2016 (default: the run's)")
     parser.add_argument("--weights", choices=["best", "last"], default="best",
-                        help="the best held-out epoch end, or the last checkpoint (default: %(default)s)")  # fmt: skip
+                        help="the best held-out evaluation, or the last checkpoint (default: %(default)s)")  # fmt: skip
     parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, ... or auto (default: %(default)s)")
 
 
@@ -144,7 +144,7 @@ def _add_analyse_parser(commands: argparse._SubParsersAction) -> None:
                         help="length normalisations α of Wu et al. 2016 (default: 0)")  # fmt: skip
     parser.add_argument("--examples", type=int, default=3, help="examples of each kind (default: %(default)s)")
     parser.add_argument("--weights", choices=["best", "last"], default="best",
-                        help="the best held-out epoch end, or the last checkpoint (default: %(default)s)")  # fmt: skip
+                        help="the best held-out evaluation, or the last checkpoint (default: %(default)s)")  # fmt: skip
     parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, ... or auto (default: %(default)s)")
     parser.add_argument("--json", action="store_true", help="one JSON object per setting instead of text")
     parser.set_defaults(func=run_analyse, beam=None, alpha=None)

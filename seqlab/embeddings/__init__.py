@@ -17,6 +17,7 @@ Using vectors:
     formats         word2vec text and binary, GloVe text
     projection, plot   PCA and t-SNE to 2-D, a labelled PNG
     debias          Bolukbasi et al. 2016: bias direction, neutralise, equalise
+    transfer        a task vocabulary's embedding matrix from pretrained vectors (lower-case fallback)
 
 Example:
     >>> from seqlab.embeddings import Word2Vec, Word2VecConfig
@@ -42,6 +43,8 @@ _EXPORTS = {
     "evaluate_word_pairs": "seqlab.embeddings.evaluation",
     "load_vectors": "seqlab.embeddings.formats",
     "plot_words": "seqlab.embeddings.plot",
+    "pretrained_matrix": "seqlab.embeddings.transfer",
+    "rekeyed": "seqlab.embeddings.transfer",
     "save_vectors": "seqlab.embeddings.formats",
     "train_glove": "seqlab.embeddings.glove",
     "train_word2vec": "seqlab.embeddings.word2vec",

@@ -19,8 +19,8 @@ from collections.abc import Sequence
 
 from seqlab.errors import SeqlabError
 from seqlab.metrics.conlleval import conlleval_statistics
-from seqlab.metrics.entity_spans import lenient_spans, strict_spans
 from seqlab.metrics.entity_counts import EntityStatistics
+from seqlab.metrics.entity_spans import lenient_spans, strict_spans
 
 MODES = ("conlleval", "lenient", "strict")
 

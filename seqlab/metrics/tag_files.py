@@ -18,9 +18,9 @@ from pathlib import Path
 
 from seqlab.errors import SeqlabError
 from seqlab.metrics.conlleval import conlleval_report
+from seqlab.metrics.entity_counts import EntityScores, EntityStatistics, entity_scores
 from seqlab.metrics.entity_f1 import entity_statistics
 from seqlab.metrics.entity_spans import detect_scheme
-from seqlab.metrics.entity_counts import EntityScores, EntityStatistics, entity_scores
 from seqlab.text_file import read_text_file
 
 BOUNDARY = "-X-"  # conlleval's sentence boundary, as the first field of a line

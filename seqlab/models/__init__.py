@@ -3,7 +3,9 @@
 - language models (:mod:`~seqlab.models.rnn_lm`, :mod:`~seqlab.models.fixed_window_lm`) and their
   registry by architecture name (:mod:`~seqlab.models.registry`);
 - sequence-to-sequence models: the RNN encoder-decoder with or without attention
-  (:mod:`~seqlab.models.seq2seq`) and the Transformer (:mod:`~seqlab.models.transformer_seq2seq`).
+  (:mod:`~seqlab.models.seq2seq`) and the Transformer (:mod:`~seqlab.models.transformer_seq2seq`);
+- sentence classifiers (:mod:`~seqlab.models.sentence_classifier`) and the BiLSTM-CRF tagger
+  (:mod:`~seqlab.models.sequence_tagger`, with its word features in :mod:`~seqlab.models.word_features`).
 
 The configs (``*_configs.py``) import no torch; the models do. Names are loaded when first used,
 so that importing a config does not import torch.
@@ -29,6 +31,12 @@ _EXPORTS = {
     "Seq2SeqOutput": "seqlab.models.seq2seq_output",
     "TransformerConfig": "seqlab.models.transformer_configs",
     "TransformerSeq2Seq": "seqlab.models.transformer_seq2seq",
+    "ClassifierConfig": "seqlab.models.classifier_configs",
+    "ClassifierOutput": "seqlab.models.sentence_classifier",
+    "SentenceClassifier": "seqlab.models.sentence_classifier",
+    "SequenceTagger": "seqlab.models.sequence_tagger",
+    "TaggerConfig": "seqlab.models.tagger_configs",
+    "TaggerOutput": "seqlab.models.sequence_tagger",
 }
 
 __all__ = sorted(_EXPORTS)

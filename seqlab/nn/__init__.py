@@ -9,6 +9,7 @@ Attention: :class:`AdditiveAttention` (Bahdanau) and :class:`MultiplicativeAtten
 general, concat), masked over padding. Transformer (:mod:`seqlab.nn.transformer`): :class:`MultiheadAttention`,
 :class:`EncoderLayer`, :class:`DecoderLayer`, :class:`TransformerEncoder`, :class:`TransformerDecoder`
 (which caches self-attention keys and values per step) and :func:`sinusoidal_positions`.
+Tagging: :class:`LinearChainCRF` (Lample et al. 2016), the NLL of tag paths, Viterbi and top-k decoding, constraints.
 """
 
 from seqlab.nn import init
@@ -16,6 +17,7 @@ from seqlab.nn.activation_penalties import activation_penalty, temporal_activati
 from seqlab.nn.attention import AdditiveAttention, MultiplicativeAttention
 from seqlab.nn.cells import GRUCell, LSTMCell, RNNCell
 from seqlab.nn.clip import clip_grad_norm_, clip_grad_value_
+from seqlab.nn.crf import LinearChainCRF
 from seqlab.nn.dropout import LockedDropout, drop_connect, embedding_dropout, locked_dropout
 from seqlab.nn.recurrent import GRU, LSTM, RNN
 from seqlab.nn.transformer import (
@@ -50,5 +52,6 @@ __all__ = [
     "TransformerEncoder",
     "TransformerDecoder",
     "sinusoidal_positions",
+    "LinearChainCRF",
     "init",
 ]

@@ -14,6 +14,7 @@ Modules, in reading order:
     parameters    initialisation and the affine terms every cell starts from
     rnn, gru, lstm  one step forward and one step backward per cell, with the equations
     attention     additive and multiplicative attention for one decoder step, forward and backward
+    crf           a linear-chain CRF: path score, forward-backward, the NLL's gradient, Viterbi, top-k Viterbi
     bptt          the loops over time: forward, full BPTT, truncated BPTT(k)
     loss, projection, optim  softmax cross-entropy, logits = h W_hyᵀ + b_y, SGD + clipping
     gradcheck     central differences against the hand-written gradients
@@ -47,6 +48,19 @@ from seqlab.reference.bptt import (
     forward_sequence,
 )
 from seqlab.reference.char_lm import CharLM, CharVocabulary, TrainingStep, train_char_lm
+from seqlab.reference.crf import (
+    CRF_PARAM_NAMES,
+    crf_backward_algorithm,
+    crf_forward_algorithm,
+    crf_marginals,
+    crf_nll,
+    crf_nll_backward,
+    crf_path_score,
+    crf_viterbi,
+    crf_viterbi_topk,
+    init_crf_params,
+    logadd,
+)
 from seqlab.reference.gradcheck import gradient_check, numerical_gradient, relative_error
 from seqlab.reference.gru import (
     gru_backward,
@@ -90,6 +104,17 @@ __all__ = [
     "init_attention_params",
     "masked_softmax",
     "masked_softmax_backward",
+    "CRF_PARAM_NAMES",
+    "crf_backward_algorithm",
+    "crf_forward_algorithm",
+    "crf_marginals",
+    "crf_nll",
+    "crf_nll_backward",
+    "crf_path_score",
+    "crf_viterbi",
+    "crf_viterbi_topk",
+    "init_crf_params",
+    "logadd",
     "NONLINEARITIES",
     "NUM_GATES",
     "PARAM_NAMES",

@@ -9,6 +9,7 @@ flags give them: ``{"model": {"hidden_size": 650}, "training": {"epochs": 1}}``.
 from __future__ import annotations
 
 import dataclasses
+import os
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from seqlab.errors import SeqlabError
 RESUMABLE_SETTINGS = frozenset({"epochs", "max_steps", "max_minutes", "eval_every", "device", "patience"})
 
 Overrides = dict[str, dict[str, Any]]
+DATA_FOLDER = Path(__file__).resolve().parents[2].parent / "shared" / "data"  # beside a checkout of seqlab
 
 
 def checked_overrides(overrides: Overrides | None, sections: tuple[str, ...]) -> Overrides:
@@ -59,3 +61,20 @@ def overridden(overrides: Overrides) -> str:
 def absolute(path: str | Path) -> str:
     """Absolute, so that a resumed run finds its data from any working directory."""
     return str(Path(path).resolve())
+
+
+def find_corpus(name: str) -> str:
+    """A corpus folder: ``name`` as a path, else under ``$SEQLAB_DATA``, else under the shared data folder.
+
+    Raises:
+        SeqlabError: none of them exists; the message lists where it looked.
+    """
+    candidates = [Path(name)]
+    if os.environ.get("SEQLAB_DATA"):
+        candidates.append(Path(os.environ["SEQLAB_DATA"]) / name)
+    candidates.append(DATA_FOLDER / name)
+    for candidate in candidates:
+        if candidate.is_dir():
+            return absolute(candidate)
+    raise SeqlabError(f"corpus {name!r} not found (looked in {', '.join(str(c) for c in candidates)}); "
+                      "give its folder, or set SEQLAB_DATA to the folder that holds it")  # fmt: skip

@@ -3,7 +3,7 @@
 A checkpoint directory holds::
 
     model.safetensors           the weights (the averaged ones once ASGD averages)
-    best.safetensors            the weights at the epoch end with the lowest held-out loss so far
+    best.safetensors            the weights at the evaluation with the best held-out score so far
     config.json                 the resolved settings of the run (the task's sections)
     training_state.safetensors  optimiser state, RNG states, the carried model state,
                                 the weight averages and the raw weights when averaging,
@@ -148,16 +148,16 @@ def load_weights(model: nn.Module, directory: str | Path, device: str | torch.de
 
     Args:
         which: ``"last"`` (the weights when the checkpoint was written) or ``"best"`` (those
-            of the epoch end with the lowest held-out loss).
+            of the evaluation with the best held-out score).
 
     Raises:
         SeqlabError: the weights' names or shapes do not match ``model``, there are no best
-            weights (no epoch has ended), or the file is not safetensors.
+            weights (nothing was evaluated yet), or the file is not safetensors.
         CorruptFileError: the file does not match ``checksums.json`` (truncated, bytes changed).
     """
     path = require_checkpoint(directory) / WEIGHTS[which]
     if not path.is_file() and path.name not in (read_manifest(path.parent) or {}):
-        raise SeqlabError(f"{path}: no best weights yet (written at the first epoch end); use the last weights")
+        raise SeqlabError(f"{path}: no best weights yet (written at the first evaluation); use the last weights")
     verify_file(path)
     try:
         load_model(model, str(path), strict=True, device=str(device))

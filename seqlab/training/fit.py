@@ -50,7 +50,7 @@ class StartFrom:
     """Where a run's weights come from: None for a new model, or another run's checkpoint."""
 
     directory: Path  # the checkpoint to start from
-    weights: str = "best"  # "best" or "last"; best falls back to last where no epoch has ended
+    weights: str = "best"  # "best" or "last"; best falls back to last where nothing was evaluated yet
 
 
 @dataclass(frozen=True)
@@ -137,11 +137,15 @@ def fit(
 
 
 def is_best(history: list[dict[str, Any]], selection: Selection) -> bool:
-    """Whether the last evaluation ends an epoch with the best held-out score of all epoch ends."""
-    if not history or not history[-1]["epoch_end"]:
+    """Whether the last evaluation has the best held-out score of all the run's evaluations (ties: the latest).
+
+    Every evaluation is a candidate, the one a time or step limit makes part-way through an epoch
+    included: it scores the same held-out text with the weights saved beside it.
+    """
+    if not history:
         return False
     key = f"valid_{selection.score}"
-    best = selection.best([record[key] for record in history if record["epoch_end"]])
+    best = selection.best([record[key] for record in history])
     return not selection.worse(history[-1][key], best)
 
 
@@ -154,7 +158,7 @@ def available_weights(directory: Path, wanted: str = "best") -> str:
 class ReportedWeights:
     """The weights a run is reported with, and the evaluation they were saved at."""
 
-    which: str  # "best" (the epoch end with the best held-out score) or "last"
+    which: str  # "best" (the evaluation with the best held-out score) or "last"
     record: dict[str, Any] | None  # that evaluation's line of the metrics log
 
     def held_out_scores(self) -> dict[str, float]:
@@ -166,20 +170,20 @@ class ReportedWeights:
         if self.record is None:
             return self.which
         if self.which == "best":
-            return f"best (epoch {round(self.record['epoch'])}, step {self.record['step']:,})"
+            epoch = round(self.record["epoch"]) if self.record["epoch_end"] else f"{self.record['epoch']:.2f}"
+            return f"best (epoch {epoch}, step {self.record['step']:,})"
         return f"last (step {self.record['step']:,})"
 
 
 def reported_weights(directory: Path, history: list[dict[str, Any]], selection: Selection) -> ReportedWeights:
     """The best weights of the checkpoint in ``directory`` when it has them, else the last.
 
-    Best weights are saved at epoch ends only; when several epoch ends tie, the file holds
-    the latest of them.
+    Best weights are saved at every evaluation that scores at least as well as all before it,
+    so when several tie, the file holds the latest of them.
     """
     which = available_weights(directory)
     if which == "last":
         return ReportedWeights("last", history[-1] if history else None)
     key = f"valid_{selection.score}"
-    ends = [record for record in history if record["epoch_end"]]
-    best_score = selection.best([record[key] for record in ends])
-    return ReportedWeights("best", [record for record in ends if record[key] == best_score][-1])
+    best_score = selection.best([record[key] for record in history])
+    return ReportedWeights("best", [record for record in history if record[key] == best_score][-1])

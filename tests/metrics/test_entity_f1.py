@@ -17,9 +17,9 @@ from seqeval.scheme import IOB1, IOB2, IOBES
 
 from seqlab.errors import SeqlabError
 from seqlab.metrics.conlleval import conlleval_report
+from seqlab.metrics.entity_counts import EntityStatistics, entity_scores
 from seqlab.metrics.entity_f1 import entity_statistics
 from seqlab.metrics.entity_spans import lenient_spans, strict_spans
-from seqlab.metrics.entity_counts import EntityStatistics, entity_scores
 
 TOLERANCE = 1e-10  # percent points; seqeval works in fractions, conlleval and seqlab in percent
 SEQEVAL_SCHEMES = {"IOB1": IOB1, "BIO": IOB2, "BIOES": IOBES}

@@ -44,7 +44,7 @@ def load_language_model(
     """The model and vocabulary saved in a checkpoint directory, in eval mode, on ``device``.
 
     Weights saved on any device load on any other. ``which`` picks the ``"last"`` weights
-    or the ``"best"`` (best held-out score at an epoch end).
+    or the ``"best"`` (those of the evaluation with the best held-out score).
 
     Raises:
         SeqlabError: a file is missing or corrupt, or the config, vocabulary and weights disagree.

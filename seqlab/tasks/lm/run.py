@@ -150,8 +150,8 @@ def _report(out, fitted, task, data: LanguageModelData, group, device, say, samp
             seed: int, minutes: float) -> LanguageModelReport:  # fmt: skip
     """The end of a run, with the weights ``seqlab lm evaluate`` and ``generate`` use by default.
 
-    Those are the best weights (the epoch end with the best held-out score) once an epoch has
-    ended, the last ones before; every process loads them from the checkpoint just written.
+    Those are the best weights (the evaluation with the best held-out score), the last ones where
+    nothing was evaluated; every process loads them from the checkpoint just written.
     """
     run, result = fitted.run, fitted.result
     barrier(group)  # rank 0 has written the last checkpoint before anyone reads it

@@ -9,7 +9,6 @@ fields but the vocabulary sizes, which come from the data), ``training``
 from __future__ import annotations
 
 import dataclasses
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,10 +17,10 @@ from seqlab.configs import from_dict, replace_fields
 from seqlab.errors import SeqlabError
 from seqlab.tasks.run_settings import (
     Overrides,
-    absolute,
     check_model_fields,
     check_unchanged,
     checked_overrides,
+    find_corpus,
     overridden,
 )
 from seqlab.tasks.translate.config import MODEL_CONFIGS, DataConfig, ObjectiveConfig
@@ -32,7 +31,6 @@ from seqlab.training.config import TrainConfig
 SECTIONS = ("model", "training", "data", "objective")
 DEFAULT_PRESET = "dates"
 VOCABULARY_SIZES = ("source_vocab_size", "target_vocab_size", "padding_id")  # set from the data
-DATA_FOLDER = Path(__file__).resolve().parents[3].parent / "shared" / "data"  # beside a checkout of seqlab
 
 
 @dataclass(frozen=True)
@@ -50,23 +48,6 @@ class TranslationSettings:
         """The ``preset`` and the four sections of ``config.json``."""
         return {"preset": self.preset, "model": self.model, "training": dataclasses.asdict(self.training),
                 "data": dataclasses.asdict(self.data), "objective": dataclasses.asdict(self.objective)}  # fmt: skip
-
-
-def find_corpus(name: str) -> str:
-    """A corpus folder: ``name`` as a path, else under ``$SEQLAB_DATA``, else under the shared data folder.
-
-    Raises:
-        SeqlabError: none of them exists; the message lists where it looked.
-    """
-    candidates = [Path(name)]
-    if os.environ.get("SEQLAB_DATA"):
-        candidates.append(Path(os.environ["SEQLAB_DATA"]) / name)
-    candidates.append(DATA_FOLDER / name)
-    for candidate in candidates:
-        if candidate.is_dir():
-            return absolute(candidate)
-    raise SeqlabError(f"corpus {name!r} not found (looked in {', '.join(str(c) for c in candidates)}); "
-                      "give its folder, or set SEQLAB_DATA to the folder that holds it")  # fmt: skip
 
 
 def new_settings(preset: str | None = None, corpus: str | Path | None = None,
