@@ -37,10 +37,9 @@ one sentence at a time in Python, with an ``.item()`` per word):
 * The recursion runs in float64 whatever the input's dtype (at these sizes the cost is the number
   of ops, not their width), so it agrees with the log-space oracle to rounding unless the scores of
   a single word span more than about 700 nats, float64's range of exp.
-* Viterbi takes ``max`` over the previous tag, three ops per word for the whole batch, and then
-  backtraces over NumPy arrays (a fancy index per word, about a microsecond where a torch op costs
-  several). Top-k keeps the same shape with ``topk`` and a batched ``gather`` per word, padding
-  having been given identity back-pointers.
+* Viterbi is a loop compiled by numba over the sentences, words and tags (torch ops on these small
+  tensors cost more than the arithmetic). Top-k stays in torch, batched: ``topk`` and a ``gather``
+  per word, padding having been given identity back-pointers.
 
 The float64 oracle of this module is :mod:`seqlab.reference.crf`; the parameter names match,
 and they are pytorch-crf's (``torchcrf.CRF``), so its ``state_dict()`` loads into an unconstrained
@@ -51,15 +50,14 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-import numpy as np
 import torch
 from torch import Tensor, nn
 from torch.autograd.function import once_differentiable
 
 from seqlab.errors import SeqlabError
+from seqlab.nn.crf_viterbi import NO_TAG, viterbi
 
 REDUCTIONS = ("mean", "sum", "none")
-NO_TAG = -1  # the tag of padding, and of the paths that do not exist, in decoded paths
 
 
 class CRFPaths(NamedTuple):
@@ -198,37 +196,6 @@ def _path_scores(
         + start[tags[:, 0]]
         + end[last]
     )
-
-
-def _viterbi(emissions: Tensor, mask: Tensor, transitions: Tensor, start: Tensor, end: Tensor) -> tuple[Tensor, Tensor]:
-    """The best path of each sentence (Viterbi 1967): :func:`_viterbi_topk` for k = 1, with ``max`` and the
-    backtrace over NumPy arrays, where an op costs a microsecond rather than torch's several.
-
-    Shape:
-        emissions (B, T, K), mask (B, T) -> tags (B, T), scores (B,).
-    """
-    batch, steps, num_tags = emissions.shape
-    delta = start + emissions[:, 0]  # (B, K)
-    deltas, pointers = [delta], []
-    for t in range(1, steps):
-        best, pointer = (delta.unsqueeze(2) + transitions).max(dim=1)  # over the previous tag i: (B, K)
-        delta = best + emissions[:, t]
-        deltas.append(delta)
-        pointers.append(pointer)
-    lengths = mask.sum(1)
-    final = torch.stack(deltas, 1)[torch.arange(batch, device=emissions.device), lengths - 1] + end  # (B, K)
-    scores, state = final.max(dim=1)
-    back = torch.stack(pointers, 1).cpu().numpy() if pointers else np.empty((batch, 0, num_tags), dtype=np.int64)
-    lengths_np, rows = lengths.cpu().numpy(), np.arange(batch)
-    tags = np.full((batch, steps), NO_TAG, dtype=np.int64)
-    current = state.cpu().numpy()
-    tags[rows, lengths_np - 1] = current
-    for t in range(steps - 1, 0, -1):  # word t's tag gives word t - 1's, in the sentences that reach word t
-        inside = lengths_np > t
-        current = np.where(inside, back[rows, t - 1, current], current)
-        tags[inside, t - 1] = current[inside]
-    tags = torch.from_numpy(tags).to(emissions.device)
-    return tags.masked_fill(torch.isneginf(scores).unsqueeze(1), NO_TAG), scores
 
 
 def _viterbi_topk(
@@ -448,7 +415,7 @@ class LinearChainCRF(nn.Module):
             emissions (B, T, K), mask (B, T) -> tags (B, T) (-1 at padding), scores (B,).
         """
         mask = self._check_inputs(emissions, None, mask)
-        return CRFPaths(*_viterbi(emissions, mask, *self.constrained_scores()))
+        return CRFPaths(*viterbi(emissions, mask, *self.constrained_scores()))
 
     @torch.no_grad()
     def decode_topk(self, emissions: Tensor, mask: Tensor | None, k: int) -> CRFPaths:
