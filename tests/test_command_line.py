@@ -44,6 +44,18 @@ def test_every_help_prints(command, capsys):
     assert capsys.readouterr().out.startswith("usage: seqlab")
 
 
+@pytest.mark.parametrize(("command", "flag", "choices"), [
+    (("tag", "train"), "--dropout-kind", ["standard", "locked"]),
+    (("tag", "train"), "--output", ["crf", "softmax"]),
+    (("classify", "train"), "--encoder", ["average", "rnn", "gru", "lstm"]),
+])  # fmt: skip
+def test_a_setting_with_named_choices_lists_them_in_its_help(command, flag, choices, capsys):
+    with pytest.raises(SystemExit):
+        build_parser().parse_args([*command, "--help"])
+    text = " ".join(capsys.readouterr().out.split())  # argparse wraps the help lines
+    assert f"{flag} TEXT one of " + ", ".join(f'"{choice}"' for choice in choices) in text
+
+
 def run_python(code: str, **env) -> subprocess.CompletedProcess:
     environment = {**os.environ, "PYTHONPATH": str(ROOT), **env}
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=environment, timeout=120)

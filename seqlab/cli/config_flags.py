@@ -2,13 +2,17 @@
 
 Each field ``name`` of a section's dataclasses becomes ``--name-with-dashes`` (booleans also
 ``--no-name``), typed from the field's annotation, with the field's trailing comment as
-its help. Flags default to None, so the flags given are told apart from those left out.
+its help; a comment that says "one of NAME" names a constant of the dataclass's module (a tuple or
+a dict of the allowed values), and the help lists those values. Flags default to None, so the
+flags given are told apart from those left out.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import re
+import sys
 import typing
 from typing import Any
 
@@ -55,7 +59,7 @@ def add_config_flags(parser: argparse.ArgumentParser, sections: dict[str, list[t
                 seen.add(field.name)
                 flag = "--" + field.name.replace("_", "-")
                 hint = hints[field.name]
-                help_text = comments.get(field.name, "").replace("%", "%%")  # argparse formats help with %
+                help_text = _with_choices(comments.get(field.name, ""), config_class).replace("%", "%%")
                 if hint is bool:
                     group.add_argument(flag, dest=f"{section}:{field.name}", action=argparse.BooleanOptionalAction,
                                        default=None, help=help_text)  # fmt: skip
@@ -63,6 +67,19 @@ def add_config_flags(parser: argparse.ArgumentParser, sections: dict[str, list[t
                     metavar = _metavar(hint)
                     group.add_argument(flag, dest=f"{section}:{field.name}", type=_value_parser(hint, flag),
                                        default=None, metavar=metavar, help=help_text)  # fmt: skip
+
+
+def _with_choices(comment: str, config_class: type) -> str:
+    """``comment`` with each "one of NAME" followed by NAME's values, NAME a constant of the class's module."""
+    module = sys.modules[config_class.__module__]
+
+    def listed(match: re.Match) -> str:
+        values = getattr(module, match.group(1), None)
+        if not isinstance(values, (tuple, list, dict)):
+            return match.group(0)
+        return "one of " + ", ".join(f'"{value}"' for value in values)
+
+    return re.sub(r"\bone of ([A-Z][A-Z_]*)\b", listed, comment)
 
 
 def _metavar(hint: Any) -> str:

@@ -8,6 +8,14 @@ own (the baseline that a CRF improves on by modelling which tag follows which). 
 the CRF's transitions forbid the scheme's invalid moves (O → I-PER in BIO, B-PER → O in BIOES),
 so that a decoded sentence is always a valid one.
 
+Dropout (the variants of :mod:`seqlab.nn.dropout`): ``dropout`` zeroes units of the word
+representation and of the BiLSTM's output, with a fresh mask at every word as Lample et al. do
+(``dropout_kind="standard"``) or with one mask per sentence that every word shares
+(``"locked"``, Gal & Ghahramani 2016's variational dropout; between stacked layers the
+recurrent layer's own dropout, a mask per word, stays); ``word_dropout`` drops whole words of
+the vocabulary from a batch, every occurrence of a dropped word then embedded as zeros (Gal &
+Ghahramani 2016, §4.2), so that the tagger learns to lean on the characters and the context.
+
 ::
 
     words (B, T) ──embed──┐
@@ -27,7 +35,7 @@ from seqlab.data.padded_batches import pack, padding_mask, unpack
 from seqlab.data.tag_schemes import transition_masks
 from seqlab.models.tagger_configs import TaggerConfig
 from seqlab.models.word_features import CASINGS, CharacterCNN, CharacterLSTM
-from seqlab.nn import GRU, LSTM, LinearChainCRF
+from seqlab.nn import GRU, LSTM, LinearChainCRF, LockedDropout, embedding_dropout
 
 RECURRENT_LAYERS = {"lstm": LSTM, "gru": GRU}
 
@@ -65,7 +73,8 @@ class SequenceTagger(nn.Module):
         self.casing = nn.Embedding(len(CASINGS), config.casing_size, padding_idx=0) if config.casing else None
         width = (config.embedding_size + (self.characters.output_size if self.characters else 0)
                  + (config.casing_size if config.casing else 0))  # fmt: skip
-        self.dropout = nn.Dropout(config.dropout)
+        self.dropout = (LockedDropout(config.dropout, batch_first=True) if config.dropout_kind == "locked"
+                        else nn.Dropout(config.dropout))  # fmt: skip
         self.rnn = RECURRENT_LAYERS[config.cell](width, config.hidden_size, num_layers=config.num_layers,
                                                  bidirectional=True, batch_first=True,
                                                  dropout=config.dropout if config.num_layers > 1 else 0.0)  # fmt: skip
@@ -75,7 +84,7 @@ class SequenceTagger(nn.Module):
     def features(self, words: torch.Tensor, lengths: torch.Tensor, chars: torch.Tensor | None = None,
                  casing: torch.Tensor | None = None) -> torch.Tensor:  # fmt: skip
         """The emissions P: (B, T, K) tag scores of every word (zeros' image at padding)."""
-        pieces = [self.embedding(words)]
+        pieces = [embedding_dropout(self.embedding, words, self.config.word_dropout, self.training)]
         if self.characters is not None:
             if chars is None:
                 raise ValueError("this tagger reads characters: pass chars (B, T, C)")

@@ -21,6 +21,10 @@ OUTPUTS = {
     "crf": "Lample et al. 2016, §2.2: a linear-chain CRF over the tags, Viterbi decoding",
     "softmax": "an independent softmax per word (the baseline)",
 }
+DROPOUTS = {
+    "standard": "Lample et al. 2016, §4: a fresh mask at every word",
+    "locked": "Gal & Ghahramani 2016, §4 (variational): one mask per sentence, the same at every word",
+}
 SCHEMES = ("IOB1", "BIO", "BIOES")  # seqlab.data.tag_schemes.SCHEMES, without importing it
 
 
@@ -45,6 +49,8 @@ class TaggerConfig:
     casing_size: int = 8  # the casing embedding's size
     output: str = "crf"  # one of OUTPUTS
     dropout: float = 0.5  # on the word representation and on the BiLSTM's output (Lample et al.: 0.5)
+    dropout_kind: str = "standard"  # one of DROPOUTS: a mask per word, or one per sentence shared by its words
+    word_dropout: float = 0.0  # drop whole vocabulary words from a batch (Gal & Ghahramani 2016, §4.2)
     padding_id: int = 0  # the padding word id
     char_padding_id: int = 0  # the padding character id
 
@@ -66,8 +72,11 @@ class TaggerConfig:
                 raise SeqlabError(f"{name} must be at least 1, got {getattr(self, name)}")
         if self.character_features != "none" and self.char_vocab_size < 1:
             raise SeqlabError(f"character_features {self.character_features!r} needs char_vocab_size >= 1")
-        if not 0.0 <= self.dropout < 1.0:
-            raise SeqlabError(f"dropout must be in [0, 1), got {self.dropout}")
+        if self.dropout_kind not in DROPOUTS:
+            raise SeqlabError(f"dropout_kind must be one of {list(DROPOUTS)}, got {self.dropout_kind!r}")
+        for name in ("dropout", "word_dropout"):
+            if not 0.0 <= getattr(self, name) < 1.0:
+                raise SeqlabError(f"{name} must be in [0, 1), got {getattr(self, name)}")
 
     @property
     def num_tags(self) -> int:

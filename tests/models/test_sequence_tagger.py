@@ -157,6 +157,55 @@ def test_gradcheck_through_every_part_of_the_tagger():
     assert torch.autograd.gradcheck(loss, values)
 
 
+def dropout_input_and_output(tagger: SequenceTagger, batch: dict[str, torch.Tensor]):
+    """What the tagger's dropout saw and gave at its first use: the word representation (B, T, W)."""
+    seen = []
+    handle = tagger.dropout.register_forward_hook(lambda module, inputs, output: seen.append((inputs[0], output)))
+    tagger(batch["words"], batch["lengths"], chars=batch["chars"], casing=batch["casing"])
+    handle.remove()
+    return seen[0]
+
+
+def test_locked_dropout_drops_a_unit_at_every_word_of_a_sentence_or_at_none():
+    # Gal & Ghahramani 2016, §4: z_t = x_t * m with one m ~ Bernoulli(1 - p) / (1 - p) per sequence.
+    torch.manual_seed(3)
+    tagger = make_tagger(dropout=0.5, dropout_kind="locked").train()
+    batch = random_batch([6, 4, 5])
+    before, after = dropout_input_and_output(tagger, batch)
+    for sentence, length in enumerate([6, 4, 5]):
+        ratio = after[sentence, :length] / before[sentence, :length]  # (T, W); the inputs are never 0 here
+        assert set(ratio.unique().tolist()) == {0.0, 2.0}
+        assert (ratio == ratio[0]).all()
+    standard = make_tagger(dropout=0.5).train()
+    before, after = dropout_input_and_output(standard, batch)
+    ratio = after[0, :6] / before[0, :6]
+    assert not (ratio == ratio[0]).all()  # a fresh mask at every word
+
+
+def test_word_dropout_zeroes_every_occurrence_of_a_dropped_word_and_scales_the_kept_ones():
+    # Gal & Ghahramani 2016, §4.2: a word of the vocabulary is dropped from the whole batch, or kept / (1 - p).
+    torch.manual_seed(4)
+    tagger = make_tagger(word_dropout=0.5, character_features="none", casing=False).train()
+    batch = random_batch([8, 8, 8])
+    represented, _ = dropout_input_and_output(tagger, batch)  # dropout is 0: the embeddings alone
+    weight = tagger.embedding.weight
+    fates = {}
+    for word, vector in zip(batch["words"].flatten().tolist(), represented.reshape(-1, weight.size(1))):
+        kept = bool(vector.abs().sum() > 0)
+        assert fates.setdefault(word, kept) == kept
+        torch.testing.assert_close(vector, weight[word] * 2.0 if kept else torch.zeros_like(vector), rtol=0, atol=ATOL)
+    assert {True, False} <= set(fates.values())
+
+
+@pytest.mark.parametrize("kind", ["standard", "locked"])
+def test_every_dropout_is_the_identity_in_evaluation(kind):
+    batch = random_batch([5, 3])
+    inputs = {"chars": batch["chars"], "casing": batch["casing"]}
+    plain = make_tagger().eval().features(batch["words"], batch["lengths"], **inputs)
+    dropped = make_tagger(dropout=0.5, dropout_kind=kind, word_dropout=0.3).eval()
+    torch.testing.assert_close(dropped.features(batch["words"], batch["lengths"], **inputs), plain, rtol=0, atol=0)
+
+
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
@@ -166,6 +215,8 @@ def test_gradcheck_through_every_part_of_the_tagger():
         ({"scheme": "IOB2"}, "scheme must be one of"),
         ({"character_features": "lstm", "char_vocab_size": 0}, "needs char_vocab_size"),
         ({"dropout": 1.0}, "dropout must be in"),
+        ({"dropout_kind": "gaussian"}, "dropout_kind must be one of"),
+        ({"word_dropout": 1.0}, "word_dropout must be in"),
     ],
 )
 def test_bad_configs_are_one_line_errors(fields, message):

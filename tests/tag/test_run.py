@@ -109,6 +109,17 @@ def test_predict_prints_tags_or_json_with_entity_spans(trained, tmp_path, capsys
     assert [token.rsplit("/", 1)[0] for token in first] == "Mary visited New York in 2001 .".split()
 
 
+def test_sentences_tagged_in_batches_of_any_size_come_back_in_order_with_the_same_tags(trained):
+    model, words, chars, config = load_tagger(trained)
+    sentences = ["Rome".split(), "Mary visited New York in 2001 .".split(), "John Smith visited Rome".split(),
+                 "Anna visited Paris".split(), "Peter Blackburn visited Berlin in 1999 .".split()]  # fmt: skip
+    one_by_one = [tag_sentences(model, words, chars, config, [sentence])[0] for sentence in sentences]
+    for batch_size in (2, 3, 64):
+        together = tag_sentences(model, words, chars, config, sentences, batch_size=batch_size)
+        assert [tagged.words for tagged in together] == sentences
+        assert together == one_by_one
+
+
 def test_a_trained_tagger_learns_the_entities_of_the_toy_corpus(corpus, tmp_path):
     longer = {**TINY, "training": {**TINY["training"], "epochs": 30, "lr": 0.01},
               "model": {**MODEL, "hidden_size": 16, "dropout": 0.1}}  # fmt: skip

@@ -119,5 +119,8 @@ def _describe(config: TaggerConfig) -> str:
     return (
         f"{config.cell.upper()} {config.hidden_size} x2, {config.num_layers} layer(s), "
         f"{characters[config.character_features]}, {config.output} over {config.num_tags} {config.scheme} tags, "
-        f"embedding {config.embedding_size}" + (" (frozen)" if config.freeze_embeddings else "")
+        f"embedding {config.embedding_size}"
+        + (" (frozen)" if config.freeze_embeddings else "")
+        + f", dropout {config.dropout} {config.dropout_kind}"
+        + (f", word dropout {config.word_dropout}" if config.word_dropout else "")
     )

@@ -42,34 +42,46 @@ class TaggedWords:
 
 @torch.no_grad()
 def tag_sentences(model: SequenceTagger, word_vocab: SequenceVocab, char_vocab: SequenceVocab, config: DataConfig,
-                  sentences: list[list[str]], *, scheme: str | None = None) -> list[TaggedWords]:  # fmt: skip
+                  sentences: list[list[str]], *, scheme: str | None = None,
+                  batch_size: int = BATCH_SIZE) -> list[TaggedWords]:  # fmt: skip
     """Tag each sentence (a list of words) with ``model``, in ``scheme`` (the training files' when None).
+
+    The sentences are tagged ``batch_size`` at a time in order of length, so that a batch holds
+    little padding, and come back in the order given.
 
     Raises:
         SeqlabError: an empty sentence.
     """
     scheme = scheme or config.files()[2]
-    device = next(model.parameters()).device
     for number, words in enumerate(sentences, start=1):
         if not words:
             raise SeqlabError(f"sentence {number} is empty: give one sentence of words per line")
-    tagged: list[TaggedWords] = []
-    for start in range(0, len(sentences), BATCH_SIZE):
-        batch = sentences[start : start + BATCH_SIZE]
-        encoded = [encode_words(words, word_vocab, char_vocab, config) for words in batch]
-        lengths = torch.tensor([len(words) for words in batch])
-        steps = int(lengths.max())
-        words = torch.full((len(batch), steps), word_vocab.pad_id, dtype=torch.long)
-        casing = torch.zeros((len(batch), steps), dtype=torch.long)
-        for row, (ids, _, classes) in enumerate(encoded):
-            words[row, : len(ids)] = torch.tensor(ids)
-            casing[row, : len(ids)] = torch.tensor(classes)
-        chars = pad_chars([chars for _, chars, _ in encoded], char_vocab.pad_id)
-        out = model(words.to(device), lengths.to(device), chars=chars.to(device), casing=casing.to(device))
-        for sentence, path in zip(batch, model.decode(out.emissions, out.mask)):
-            tags = retag([model.config.tags[index] for index in path], scheme)
-            tagged.append(TaggedWords(list(sentence), tags, spans(tags, scheme)))
-    return tagged
+    by_length = sorted(range(len(sentences)), key=lambda index: len(sentences[index]))
+    tagged: dict[int, TaggedWords] = {}
+    for start in range(0, len(sentences), batch_size):
+        indices = by_length[start : start + batch_size]
+        batch = [sentences[index] for index in indices]
+        for index, words, path in zip(indices, batch, _best_paths(model, word_vocab, char_vocab, config, batch)):
+            tags = retag([model.config.tags[tag] for tag in path], scheme)
+            tagged[index] = TaggedWords(list(words), tags, spans(tags, scheme))
+    return [tagged[index] for index in range(len(sentences))]
+
+
+def _best_paths(model: SequenceTagger, word_vocab: SequenceVocab, char_vocab: SequenceVocab, config: DataConfig,
+                batch: list[list[str]]) -> list[list[int]]:  # fmt: skip
+    """The model's best tag ids for each sentence of one batch."""
+    device = next(model.parameters()).device
+    encoded = [encode_words(words, word_vocab, char_vocab, config) for words in batch]
+    lengths = torch.tensor([len(words) for words in batch])
+    steps = int(lengths.max())
+    words = torch.full((len(batch), steps), word_vocab.pad_id, dtype=torch.long)
+    casing = torch.zeros((len(batch), steps), dtype=torch.long)
+    for row, (ids, _, classes) in enumerate(encoded):
+        words[row, : len(ids)] = torch.tensor(ids)
+        casing[row, : len(ids)] = torch.tensor(classes)
+    chars = pad_chars([chars for _, chars, _ in encoded], char_vocab.pad_id)
+    out = model(words.to(device), lengths.to(device), chars=chars.to(device), casing=casing.to(device))
+    return model.decode(out.emissions, out.mask)
 
 
 Row = tuple[list[str], tuple[str, ...], list[str]]  # a sentence's words, gold tags and predicted tags
