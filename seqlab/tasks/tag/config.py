@@ -24,6 +24,7 @@ class DataConfig:
     file_scheme: str | None = None  # the files' tagging scheme (IOB1, BIO, BIOES); None: the corpus's
     scheme: str = "BIOES"  # the scheme the model learns to write; scores are of the files' scheme
     min_count: int = 1  # training words seen fewer times become <unk>
+    singleton_unk: float = 0.0  # chance that a training word seen once is read as <unk>, drawn at each batch
     lowercase: bool = False  # words are looked up lower-cased (characters keep their case)
     zero_digits: bool = True  # words are looked up with every digit replaced by 0 (Lample et al.'s tagger)
     vectors: str | None = None  # a word2vec or GloVe file whose vectors start the word embeddings
@@ -35,6 +36,8 @@ class DataConfig:
             value = getattr(self, name)
             if value is not None and value not in SCHEMES:
                 raise SeqlabError(f"{name} must be one of {list(SCHEMES)}, got {value!r}")
+        if not 0.0 <= self.singleton_unk <= 1.0:
+            raise SeqlabError(f"singleton_unk must be a probability in [0, 1], got {self.singleton_unk}")
         for name in ("min_count", "batch_size", "max_word_length"):
             if getattr(self, name) < 1:
                 raise SeqlabError(f"{name} must be at least 1, got {getattr(self, name)}")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,7 @@ class TaggingData:
     sentences: dict[str, list[TaggedSentence]]  # as the files hold them
     examples: dict[str, list[EncodedSentence]]
     repaired: int  # training sentences whose tags broke the file scheme
+    singletons: frozenset[int]  # the ids of the words seen exactly once in the training file
     origin: str  # the files, in words
     fingerprint: dict[str, Any]  # identifies the text, saved in config.json
 
@@ -130,7 +132,12 @@ def prepare_tagging_data(config: DataConfig, *, vocabularies: tuple[SequenceVoca
         examples[split] = encoded
     origin = f"{folder} ({train_file}, {valid_file}; {file_scheme})"
     return TaggingData(word_vocab, char_vocab, tags, types, config.scheme, file_scheme, sentences, examples, repaired,
-                       origin, _fingerprint(sentences))  # fmt: skip
+                       _singletons(examples["train"], word_vocab.unk_id), origin, _fingerprint(sentences))  # fmt: skip
+
+
+def _singletons(examples: list[EncodedSentence], unk_id: int) -> frozenset[int]:
+    counts = Counter(word for example in examples for word in example.words)
+    return frozenset(word for word, count in counts.items() if count == 1 and word != unk_id)
 
 
 def _valid(tags: tuple[str, ...], scheme: str) -> bool:

@@ -7,6 +7,12 @@ A batch is sentences of similar length, padded::
     casing  (B, T)     casing classes
     tags    (B, T)     gold tag ids in the training scheme
 
+With ``singleton_unk`` p, every occurrence of a word seen once in the training file is read as
+``<unk>`` with probability p in training batches, drawn anew for each batch, as the authors'
+released tagger does with p = 0.5 (Lample et al. 2016's code, ``insert_singletons``; the same trick
+as Dyer et al. 2015's parser): ``<unk>`` is otherwise never trained, yet it is how every held-out
+word missing from the vocabulary is read.
+
 An evaluation decodes every held-out sentence (Viterbi with the CRF), writes the tags back in the
 files' scheme, and counts entities as conlleval does against the files' own tags, keeping the
 counts per type so that processes add them before any score is computed.
@@ -84,6 +90,8 @@ class TaggingTask(ExampleTask):
         }
         super().__init__(plans, group)
         self.data, self.device = data, device
+        self.singleton_unk = config.singleton_unk
+        self.singletons = torch.tensor(sorted(data.singletons), dtype=torch.long)
         self.statistic_names = ("nll", "words", "tokens", "correct_tags",
                                 *(f"{count}:{name}" for name in data.types for count in COUNTS))  # fmt: skip
 
@@ -95,10 +103,17 @@ class TaggingTask(ExampleTask):
             return pad_sequences([torch.tensor(v) for v in values], padding_value=pad, batch_first=True)[0]
 
         words, lengths = pad_sequences([torch.tensor(e.words) for e in examples], padding_value=pad, batch_first=True)
+        if split == "train" and self.singleton_unk > 0:
+            words = self.unknown_singletons(words)
         chars = pad_chars([e.chars for e in examples], self.data.char_vocab.pad_id)
         casing = padded([e.casing for e in examples]) * (words != pad)  # casing class 0 is padding
         tensors = (words, lengths, chars, casing, padded([e.tags for e in examples]))
         return TaggingBatch(*(tensor.to(self.device) for tensor in tensors), split, list(indices))
+
+    def unknown_singletons(self, words: torch.Tensor) -> torch.Tensor:
+        """``words`` (B, T), each occurrence of a singleton replaced by ``<unk>`` with probability ``singleton_unk``."""
+        chosen = torch.isin(words, self.singletons) & (torch.rand(words.shape) < self.singleton_unk)
+        return words.masked_fill(chosen, self.data.word_vocab.unk_id)
 
     def loss(self, model: nn.Module, batch: TaggingBatch, carry: None) -> StepLoss:
         out = model(batch.words, batch.lengths, chars=batch.chars, casing=batch.casing, tags=batch.tags)
