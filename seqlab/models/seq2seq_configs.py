@@ -38,6 +38,7 @@ class Seq2SeqConfig:
     bidirectional: bool = True  # the encoder reads the source both ways; its states are the two concatenated
     attention_size: int = 512  # hidden units of the additive and concat scores
     input_feeding: bool = True  # Luong: feed the last attentional vector to the next step's input
+    scaled_scores: bool = False  # Luong's dot and general scores divided by √hidden_size (Vaswani et al.)
     dropout: float = 0.3  # on embeddings, between layers and before the output layer
     tie_embeddings: bool = False  # the output layer reuses the target embedding (needs output size = embedding)
     padding_id: int = 0  # the padding token of both vocabularies: never attended to, never predicted
@@ -55,6 +56,8 @@ class Seq2SeqConfig:
                 raise SeqlabError(f"{name} must be at least 1, got {getattr(self, name)}")
         if not 0.0 <= self.dropout < 1.0:
             raise SeqlabError(f"dropout must be in [0, 1), got {self.dropout}")
+        if self.scaled_scores and self.attention not in ("luong-dot", "luong-general"):
+            raise SeqlabError(f"scaled_scores is for luong-dot and luong-general, not {self.attention!r}")
         if self.attention == "luong-dot" and self.encoder_size != self.hidden_size:
             raise SeqlabError(
                 "luong-dot needs encoder states as wide as the decoder's: with a bidirectional encoder use "

@@ -235,7 +235,8 @@ class LuongDecoder(_RecurrentDecoder):
         super().__init__(config, rnn_input_size=e + h if config.input_feeding else e, features=h)
         score = config.attention.removeprefix("luong-")
         hidden_size = config.attention_size if score == "concat" else None
-        self.attention = MultiplicativeAttention(h, k, score=score, hidden_size=hidden_size)
+        self.attention = MultiplicativeAttention(h, k, score=score, hidden_size=hidden_size,
+                                                 scaled=config.scaled_scores)  # fmt: skip
         self.combine = nn.Linear(k + h, h, bias=False)  # W_c of eq. 5
 
     def start(self, encoded: EncodedSource) -> DecoderState:

@@ -212,10 +212,16 @@ class MultiplicativeAttention(_Attention):
     W_a (Q, K). ``concat``: v_aᵀ tanh(W_a [q; h_j]) with W_a = [``query_proj.weight`` (A, Q) |
     ``key_proj.weight`` (A, K)] and ``v`` (A,); no bias, as in the equation.
 
+    With ``scaled=True`` the dot and general scores are divided by √Q, as Vaswani et al. (2017,
+    §3.2.1) scale theirs: a product of Q terms grows like √Q, and without the factor a trained
+    model's softmax can saturate into one-hot weights whose gradients vanish. Luong et al. do not
+    scale; the option departs from their equation on purpose.
+
     Args:
         query_size: Q, the size of the decoder state h_t.
         key_size: K, the size of an encoder state h̄_s.
         score: ``"dot"``, ``"general"`` or ``"concat"``.
+        scaled: divide the dot and general scores by √Q (not for concat).
         hidden_size: A, the size of concat's tanh layer; defaults to ``query_size``. Only for concat.
         device, dtype: where and in what type to create the parameters.
 
@@ -237,6 +243,7 @@ class MultiplicativeAttention(_Attention):
         *,
         score: str = "general",
         hidden_size: int | None = None,
+        scaled: bool = False,
         device=None,
         dtype=None,
     ) -> None:
@@ -247,8 +254,10 @@ class MultiplicativeAttention(_Attention):
             raise SeqlabError(f"dot attention needs query_size == key_size, got {query_size} and {key_size}")
         if score != "concat" and hidden_size is not None:
             raise SeqlabError(f"{score} attention has no hidden layer; hidden_size is only for concat")
+        if score == "concat" and scaled:
+            raise SeqlabError("concat attention's scores are not products: scaled is only for dot and general")
         factory = dict(device=device, dtype=dtype)
-        self.query_size, self.key_size, self.score = query_size, key_size, score
+        self.query_size, self.key_size, self.score, self.scaled = query_size, key_size, score, scaled
         self.hidden_size = (query_size if hidden_size is None else hidden_size) if score == "concat" else None
         if score == "general":
             self.key_proj = nn.Linear(key_size, query_size, bias=False, **factory)
@@ -281,15 +290,23 @@ class MultiplicativeAttention(_Attention):
         if self.score == "dot":
             if projected_keys is not None:
                 raise SeqlabError(f"{name}: dot attention has no key projection; pass projected_keys=None")
-            return torch.bmm(query, keys.transpose(1, 2))  # (B, T, S)
+            return torch.bmm(self._scaled(query), keys.transpose(1, 2))  # (B, T, S)
         if projected_keys is None:
             projected_keys = self.project_keys(keys)
         if self.score == "general":
             _check_projected(name, projected_keys, keys, self.query_size)
-            return torch.bmm(query, projected_keys.transpose(1, 2))  # (B, T, S)
+            return torch.bmm(self._scaled(query), projected_keys.transpose(1, 2))  # (B, T, S)
         _check_projected(name, projected_keys, keys, self.hidden_size)
         return _tanh_scores(self.query_proj, self.v, query, projected_keys)  # (B, T, S)
 
+    def _scaled(self, query: Tensor) -> Tensor:
+        """The query divided by √Q when ``scaled`` (the same as dividing the scores, on fewer numbers)."""
+        return query * self.query_size**-0.5 if self.scaled else query
+
     def extra_repr(self) -> str:
         text = f"{self.query_size}, {self.key_size}, score={self.score!r}"
-        return text + (f", hidden_size={self.hidden_size}" if self.score == "concat" else "")
+        return (
+            text
+            + (f", hidden_size={self.hidden_size}" if self.score == "concat" else "")
+            + (", scaled=True" if self.scaled else "")
+        )

@@ -146,6 +146,12 @@ def test_dot_attention_refuses_encoder_states_of_another_width():
         Seq2SeqConfig(source_vocab_size=5, target_vocab_size=5, attention="luong-dot", bidirectional=True)
 
 
+@pytest.mark.parametrize("attention", ["none", "bahdanau", "luong-concat"])
+def test_scaled_scores_are_refused_where_the_score_is_not_a_product(attention):
+    with pytest.raises(SeqlabError, match="scaled_scores is for luong-dot and luong-general"):
+        Seq2SeqConfig(source_vocab_size=5, target_vocab_size=5, attention=attention, scaled_scores=True)
+
+
 def encoder_states_by_torch(model: Seq2Seq, tokens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """One unpadded sentence (S,) through torch.nn.GRU with the encoder's weights: states (S, 2H), h←_1 (H,)."""
     encoder = model.encoder
@@ -187,9 +193,10 @@ def test_bahdanau_decoder_follows_the_papers_equations(sentence):
         torch.testing.assert_close(logits[i], expected, rtol=0, atol=1e-12)
 
 
-@pytest.mark.parametrize("input_feeding", [True, False])
-def test_luong_decoder_follows_the_papers_equations(input_feeding):
-    model = make_model("luong-general", "gru", input_feeding=input_feeding)
+@pytest.mark.parametrize(("input_feeding", "scaled"), [(True, False), (False, False), (True, True)])
+def test_luong_decoder_follows_the_papers_equations(input_feeding, scaled):
+    """Eqs. 5-8; ``scaled_scores`` divides the general score by √H (Vaswani et al. 2017, §3.2.1)."""
+    model = make_model("luong-general", "gru", input_feeding=input_feeding, scaled_scores=scaled)
     source, lengths, target_input, _ = make_batch()
     logits = model(source, lengths, target_input).logits[0]
     h_bar, _ = encoder_states_by_torch(model, source[0])
@@ -201,6 +208,7 @@ def test_luong_decoder_follows_the_papers_equations(input_feeding):
         y = decoder.embedding.weight[previous]
         h = cell((torch.cat([y, attentional]) if input_feeding else y)[None], h[None])[0]
         score = torch.stack([h @ decoder.attention.key_proj.weight @ h_s for h_s in h_bar])  # general, eq. 8
+        score = score / 5**0.5 if scaled else score  # H = 5
         a = torch.softmax(score, 0)  # eq. 7
         c = (a[:, None] * h_bar).sum(0)
         attentional = torch.tanh(decoder.combine.weight @ torch.cat([c, h]))  # eq. 5

@@ -266,6 +266,39 @@ def test_a_bfloat16_module_without_autocast_runs_and_stays_close(kind):
         assert error <= BFLOAT16_VALUES, f"{name}: relative error {error:.4f}"
 
 
+@pytest.mark.parametrize("score", ["dot", "general"])
+def test_scaled_scores_are_the_papers_scores_divided_by_the_square_root_of_the_query_size(score):
+    """qᵀ W_a h_j / √Q: the reference's general score with W_a / √Q, or its dot score of q / √Q."""
+    sizes = (K, K, A) if score == "dot" else (Q, K, A)
+    torch.manual_seed(0)
+    scaled = MultiplicativeAttention(sizes[0], sizes[1], score=score, scaled=True, dtype=torch.float64)
+    query, keys = _inputs(scaled, steps=T)
+    generator = torch.Generator().manual_seed(2)
+    d_context = torch.randn(B, T, K, generator=generator, dtype=torch.float64)
+    d_weights = torch.randn(B, T, S, generator=generator, dtype=torch.float64)
+    context, weights, grads = _run(scaled, query, keys, MASK, d_context, d_weights)
+    root = sizes[0] ** 0.5
+    unscaled = MultiplicativeAttention(sizes[0], sizes[1], score=score, dtype=torch.float64)
+    if score == "general":
+        unscaled.load_state_dict({"key_proj.weight": scaled.key_proj.weight.detach() / root})
+        query_factor, reference_query = 1.0, query
+    else:
+        query_factor, reference_query = 1.0 / root, query / root
+    ref_context, ref_weights, ref_grads = _reference(unscaled, score, reference_query, keys, MASK, d_context, d_weights)
+    np.testing.assert_allclose(context.detach().numpy(), ref_context, **TOLERANCE)
+    np.testing.assert_allclose(weights.detach().numpy(), ref_weights, **TOLERANCE)
+    np.testing.assert_allclose(grads["query"].numpy(), ref_grads["query"] * query_factor, **TOLERANCE)
+    np.testing.assert_allclose(grads["keys"].numpy(), ref_grads["keys"], **TOLERANCE)
+    if score == "general":  # e = qᵀ (W/√Q) h: δW = δ(W/√Q) / √Q
+        np.testing.assert_allclose(grads["key_proj.weight"].numpy(), ref_grads["key_proj.weight"] / root, **TOLERANCE)
+    assert "scaled=True" in repr(scaled)
+
+
+def test_concat_scores_cannot_be_scaled():
+    with pytest.raises(SeqlabError, match="scaled is only for dot and general"):
+        MultiplicativeAttention(Q, K, score="concat", scaled=True)
+
+
 def test_parameters_are_named_for_what_they_are_and_drawn_like_linear():
     shapes = {
         kind: {name: tuple(p.shape) for name, p in KINDS[kind][0](Q, K, A).named_parameters()}
