@@ -9,9 +9,11 @@ import pytest
 import torch
 
 from seqlab.errors import SeqlabError
+from seqlab.tasks import tag
 from seqlab.tasks.tag.config import DataConfig
 from seqlab.tasks.tag.data import prepare_tagging_data
 from seqlab.tasks.tag.task import TaggingTask
+from tests.saved_weights import assert_same_weights, weights
 
 TRAIN = [
     "Mary visited Paris in 1999 .",
@@ -92,3 +94,24 @@ def test_each_occurrence_is_replaced_with_the_given_probability_afresh_for_every
 def test_a_probability_outside_zero_to_one_is_refused_by_name(value):
     with pytest.raises(SeqlabError, match="singleton_unk must be a probability"):
         DataConfig(singleton_unk=value)
+
+
+def test_a_run_that_replaces_singletons_resumes_to_the_same_weights(folder, tmp_path):
+    """The replacements are drawn from the generator the checkpoint saves, so a resumed run redraws them."""
+    model = {"embedding_size": 8, "hidden_size": 8, "char_embedding_size": 4, "char_hidden_size": 4}
+    data = {"train_file": "train.txt", "valid_file": "dev.txt", "file_scheme": "IOB1", "batch_size": 1}
+    settings = {"model": model, "data": {**data, "singleton_unk": 0.5},
+                "training": {"epochs": 2, "device": "cpu", "max_minutes": None}}  # fmt: skip
+
+    def train(out: Path, overrides: dict, resume: bool = False) -> None:
+        tag.train(out, corpus=None if resume else folder, overrides=overrides, resume=resume, progress=False,
+                  log=lambda line: None)  # fmt: skip
+
+    train(tmp_path / "whole", settings)
+    train(tmp_path / "parts", {**settings, "training": {**settings["training"], "max_steps": 3}})
+    train(tmp_path / "parts", {"training": {"max_steps": None}}, resume=True)
+    assert_same_weights(tmp_path / "whole", tmp_path / "parts")
+    train(tmp_path / "never", {**settings, "data": {**data, "singleton_unk": 0.0}})
+    assert not torch.equal(
+        weights(tmp_path / "whole")["embedding.weight"], weights(tmp_path / "never")["embedding.weight"]
+    )
