@@ -10,8 +10,8 @@ A batch is sentences of similar length, padded::
 With ``singleton_unk`` p, every occurrence of a word seen once in the training file is read as
 ``<unk>`` with probability p in training batches, drawn anew for each batch, as the authors'
 released tagger does with p = 0.5 (Lample et al. 2016's code, ``insert_singletons``; the same trick
-as Dyer et al. 2015's parser): ``<unk>`` is otherwise never trained, yet it is how every held-out
-word missing from the vocabulary is read.
+as Dyer et al. 2015's parser): with ``min_count`` 1, ``<unk>`` is otherwise never trained, yet it
+is how every held-out word missing from the vocabulary is read.
 
 An evaluation decodes every held-out sentence (Viterbi with the CRF), writes the tags back in the
 files' scheme, and counts entities as conlleval does against the files' own tags, keeping the
