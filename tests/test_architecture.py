@@ -1,6 +1,6 @@
 """The layers of the package and which may use which (read from the source's imports, nothing run).
 
-cli → tasks → training (the engine) and models → nn, data, embeddings → reference and the ground floor
+cli → tasks → training (the engine) and models → nn, data, audio, embeddings → reference and the ground floor
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ FORBIDDEN = {
     "training": {"models", "tasks", "cli"},
     "nn": {"models", "training", "tasks", "cli", "data", "embeddings"},
     "data": {"models", "training", "tasks", "cli"},
+    "audio": {"nn", "models", "training", "tasks", "cli", "data", "embeddings", "decode"},
     "embeddings": {"models", "training", "tasks", "cli"},
     "decode": {"training", "tasks", "cli"},
     "reference": {"nn", "models", "training", "tasks", "cli", "data", "embeddings", "decode"},

@@ -115,3 +115,14 @@ def test_the_names_the_command_line_repeats_to_stay_light_agree_with_the_library
     assert lm.SAMPLING_DEFAULTS == dataclasses.asdict(SamplingConfig())
     assert sorted(reference.CELL_KINDS) == sorted(CELLS)
     assert ARCHITECTURES == tuple(word2vec_kernels.ARCHITECTURES) and LOSSES == tuple(word2vec_kernels.LOSSES)
+
+
+def test_none_given_to_an_optional_setting_overrides_the_presets_value():
+    from seqlab.cli.config_flags import given_overrides
+    from seqlab.cli.main import build_parser
+
+    args = build_parser().parse_args(["speech", "train", "--out", "x", "--left-out-speaker", "none",
+                                      "--max-minutes", "none", "--max-steps", "5"])  # fmt: skip
+    overrides = given_overrides(args, ["model", "training", "data"])
+    assert overrides["data"] == {"left_out_speaker": None}
+    assert overrides["training"] == {"max_minutes": None, "max_steps": 5}

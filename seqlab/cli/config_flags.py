@@ -19,6 +19,7 @@ from typing import Any
 from seqlab.configs import field_comments
 
 _NONE_WORDS = ("none", "null")
+GIVEN_NONE = object()  # what a flag's "none" parses to: None itself would read as a flag not given
 
 
 def _value_parser(hint: Any, flag: str):
@@ -29,7 +30,7 @@ def _value_parser(hint: Any, flag: str):
 
     def parse(text: str) -> Any:
         if optional and text.lower() in _NONE_WORDS:
-            return None
+            return GIVEN_NONE
         try:
             return base(text)
         except ValueError:
@@ -94,5 +95,5 @@ def given_overrides(args: argparse.Namespace, sections: list[str]) -> dict[str, 
     for key, value in vars(args).items():
         if ":" in key and value is not None:
             section, field = key.split(":", 1)
-            given[section][field] = value
+            given[section][field] = None if value is GIVEN_NONE else value
     return given

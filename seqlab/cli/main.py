@@ -12,12 +12,12 @@ import argparse
 import sys
 
 from seqlab import __version__
-from seqlab.cli import classify, embed, lm, metrics, reference, tag, translate
+from seqlab.cli import classify, embed, lm, metrics, reference, speech, tag, translate
 from seqlab.errors import SeqlabError, TrainingDiverged
 
 COMMAND_GROUPS = {
-    "lm": lm, "translate": translate, "classify": classify, "tag": tag, "embed": embed, "reference": reference,
-    "metrics": metrics,
+    "lm": lm, "translate": translate, "classify": classify, "tag": tag, "speech": speech,
+    "embed": embed, "reference": reference, "metrics": metrics,
 }  # fmt: skip
 
 

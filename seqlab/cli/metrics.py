@@ -1,8 +1,10 @@
-"""``seqlab bleu`` and ``seqlab chrf``: score a hypothesis file against references, as sacrebleu's command line.
+"""``seqlab bleu`` and ``seqlab chrf``: score a hypothesis file against references, as sacrebleu's command line;
+``seqlab wer``: the word (and character) error rate of a transcript file, as jiwer computes it.
 
-Option names are sacrebleu's. The text line and the ``--json`` object have sacrebleu's format; the
-signature's ``version`` names seqlab (see ``seqlab.metrics.signature``). This module parses and prints; the
-files are read and scored by ``seqlab.metrics.files``, imported (with NumPy) when a command runs.
+For BLEU and chrF, option names are sacrebleu's. The text line and the ``--json`` object have sacrebleu's
+format; the signature's ``version`` names seqlab (see ``seqlab.metrics.signature``). ``wer`` takes the
+reference first, as jiwer does. This module parses and prints; the files are read and scored by
+``seqlab.metrics.files`` and ``seqlab.metrics.wer_files``, imported (with NumPy) when a command runs.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ SMOOTH_METHODS = ("exp", "floor", "add-k", "none")  # the keys of seqlab.metrics
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add the ``bleu`` and ``chrf`` commands to ``subparsers``."""
+    """Add the ``bleu``, ``chrf`` and ``wer`` commands to ``subparsers``."""
     bleu = _command(subparsers, "bleu", "corpus BLEU of a hypothesis file against references (sacrebleu's)")
     bleu.add_argument("--tokenize", "-tok", choices=TOKENIZERS, default="13a", help="tokeniser")
     bleu.add_argument("--smooth-method", "-s", choices=SMOOTH_METHODS, default="exp", help="smoothing")
@@ -31,6 +33,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     chrf.add_argument("--chrf-whitespace", action="store_true", help="keep spaces in character n-grams")
     chrf.add_argument("--chrf-eps-smoothing", action="store_true", help="chrF++.py's epsilon smoothing")
     chrf.set_defaults(func=run_chrf)
+    _register_wer(subparsers)
+
+
+def _register_wer(subparsers: argparse._SubParsersAction) -> None:
+    help_text = "word error rate of recognised transcripts against reference ones (jiwer's)"
+    description = ("Word error rate (S + D + I) / N of recognised transcripts against reference ones, summed over "
+                   "the corpus, with jiwer's alignment and word splitting. Rates in --json are fractions.")  # fmt: skip
+    wer = subparsers.add_parser("wer", help=help_text, description=description)
+    wer.add_argument("reference", metavar="REFERENCE", type=Path, help="what was said, one sentence per line")
+    wer.add_argument("hypothesis", metavar="HYPOTHESIS", type=Path, help="what was recognised, aligned by line")
+    wer.add_argument("--cer", action="store_true", help="also the character error rate (spaces count)")
+    wer.add_argument("--json", action="store_true", help="print a JSON object: rates and S, D, I, hits, N")
+    wer.set_defaults(func=run_wer)
 
 
 def _command(subparsers: argparse._SubParsersAction, name: str, help_text: str) -> argparse.ArgumentParser:
@@ -76,4 +91,13 @@ def _report(args: argparse.Namespace, metric: str, options: dict) -> int:
         return 0
     score = score_files(metric, args.hypotheses, args.references, **options)
     print(score.to_json(args.width) if args.json else score.format(args.width, score_only=args.score_only))
+    return 0
+
+
+def run_wer(args: argparse.Namespace) -> int:
+    """Print the corpus WER (and CER); returns the exit code."""
+    from seqlab.metrics.wer_files import score_transcripts
+
+    score = score_transcripts(args.reference, args.hypothesis, cer=args.cer)
+    print(score.to_json() if args.json else score.format())
     return 0

@@ -1,7 +1,9 @@
 """Decoding: a loop (:func:`search`) apart from the per-step choice (greedy, beam, sampling), and scoring.
 
 Models are decoded by their step interface (:class:`IncrementalDecoder`). :func:`generate` is the
-language model's sampling loop. The names of the search are imported on first use.
+language model's sampling loop. CTC outputs are decoded from their per-frame log-probabilities
+(:func:`ctc_greedy`, :func:`ctc_prefix_beam_search` with an optional :class:`SymbolNgramLM`,
+:func:`ctc_forced_alignment`). The names of the search are imported on first use.
 """
 
 from __future__ import annotations
@@ -14,6 +16,10 @@ from seqlab.lazy_exports import lazy_exports
 _EXPORTS = {
     "BeamSearch": "seqlab.decode.policies",
     "classify_errors": "seqlab.decode.scoring",
+    "ctc_forced_alignment": "seqlab.decode.ctc",
+    "ctc_greedy": "seqlab.decode.ctc",
+    "ctc_prefix_beam_search": "seqlab.decode.ctc",
+    "CTCHypothesis": "seqlab.decode.ctc",
     "GreedySearch": "seqlab.decode.policies",
     "Hypothesis": "seqlab.decode.hypothesis",
     "IncrementalDecoder": "seqlab.decode.incremental",
@@ -23,6 +29,7 @@ _EXPORTS = {
     "SamplingSearch": "seqlab.decode.policies",
     "search": "seqlab.decode.loop",
     "SearchPolicy": "seqlab.decode.policies",
+    "SymbolNgramLM": "seqlab.decode.symbol_ngram",
     "sequence_log_probs": "seqlab.decode.scoring",
 }
 

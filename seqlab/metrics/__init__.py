@@ -1,6 +1,8 @@
 """Metrics from sufficient statistics. Translation, equal to sacrebleu 2.6.0's: BLEU, chrF/chrF++, paired
 bootstrap; scoring files as sacrebleu's command line does (``score_files``, ``compare_files``). Tagging, equal to
 conlleval's and seqeval 1.2.2's: entity precision, recall and F1 (``entity_statistics``, ``score_tag_file``).
+Speech, equal to jiwer 4.0's: WER, CER, MER, WIL/WIP and the alignment (``process_words``, ``corpus_wer``,
+``score_transcripts``); isolated items: the confusion matrix (``confusion_matrix``).
 
 No torch. Names are imported on first use, so ``import seqlab.metrics`` costs nothing (NumPy comes with BLEU).
 """
@@ -36,6 +38,23 @@ _EXPORTS = {
     "strict_spans": "seqlab.metrics.entity_spans",
     "score_tag_file": "seqlab.metrics.tag_files",
     "tokenize_lines": "seqlab.metrics.tokenizers",
+    "AlignmentChunk": "seqlab.metrics.edit_distance",
+    "EditStatistics": "seqlab.metrics.edit_distance",
+    "align": "seqlab.metrics.edit_distance",
+    "edit_operations": "seqlab.metrics.edit_distance",
+    "edit_statistics": "seqlab.metrics.edit_distance",
+    "ProcessedCorpus": "seqlab.metrics.wer",
+    "character_statistics": "seqlab.metrics.wer",
+    "corpus_cer": "seqlab.metrics.wer",
+    "corpus_wer": "seqlab.metrics.wer",
+    "process_characters": "seqlab.metrics.wer",
+    "process_words": "seqlab.metrics.wer",
+    "word_statistics": "seqlab.metrics.wer",
+    "TranscriptScore": "seqlab.metrics.wer_files",
+    "score_transcripts": "seqlab.metrics.wer_files",
+    "ConfusionMatrix": "seqlab.metrics.confusion",
+    "confusion_matrix": "seqlab.metrics.confusion",
+    "plot_confusion_matrix": "seqlab.metrics.confusion",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -15,6 +15,7 @@ Modules, in reading order:
     rnn, gru, lstm  one step forward and one step backward per cell, with the equations
     attention     additive and multiplicative attention for one decoder step, forward and backward
     crf           a linear-chain CRF: path score, forward-backward, the NLL's gradient, Viterbi, top-k Viterbi
+    ctc           connectionist temporal classification: the loss by forward-backward, its gradient, the best path
     bptt          the loops over time: forward, full BPTT, truncated BPTT(k)
     loss, projection, optim  softmax cross-entropy, logits = h W_hyᵀ + b_y, SGD + clipping
     gradcheck     central differences against the hand-written gradients
@@ -60,6 +61,16 @@ from seqlab.reference.crf import (
     crf_viterbi_topk,
     init_crf_params,
     logadd,
+)
+from seqlab.reference.ctc import (
+    CTCForwardBackward,
+    ctc_backward,
+    ctc_best_path,
+    ctc_collapse,
+    ctc_extended_labels,
+    ctc_forward,
+    ctc_forward_backward,
+    ctc_min_frames,
 )
 from seqlab.reference.gradcheck import gradient_check, numerical_gradient, relative_error
 from seqlab.reference.gru import (
@@ -115,6 +126,14 @@ __all__ = [
     "crf_viterbi_topk",
     "init_crf_params",
     "logadd",
+    "CTCForwardBackward",
+    "ctc_backward",
+    "ctc_best_path",
+    "ctc_collapse",
+    "ctc_extended_labels",
+    "ctc_forward",
+    "ctc_forward_backward",
+    "ctc_min_frames",
     "NONLINEARITIES",
     "NUM_GATES",
     "PARAM_NAMES",

@@ -3,7 +3,7 @@
 Both tasks run the same way: settings from a preset with overrides (or from the checkpoint being
 resumed), the processes of a distributed run started, the data read and the model built by the
 task (:class:`PreparedRun`), the engine's :func:`~seqlab.training.fit.fit`, and a report of the
-weights that ``evaluate`` and ``predict`` use by default. Under ``torchrun`` every process calls
+weights that ``evaluate`` and ``predict`` (``transcribe``, ...) use by default. Under ``torchrun`` every process calls
 :func:`train_sentence_task`; rank 0 alone writes and reports.
 """
 
@@ -45,6 +45,7 @@ class SentenceTaskSpec:
     model_class: type  # the model's config dataclass (its fields are the model section)
     data_class: type  # the task's data config dataclass
     derived: tuple[str, ...]  # model fields the data sets, left out of the settings
+    uses: str = "predict"  # the command that, besides evaluate, uses the trained model
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,7 @@ def train_sentence_task(spec: SentenceTaskSpec, prepare: Prepare, out: str | Pat
         for line in (f"data: {prepared.origin}", *prepared.lines[:-1], f"settings: {settings.origin}",
                      prepared.lines[-1]):  # fmt: skip
             say(line)
-        return _fit(out, settings, prepared, resume, group, device, say, progress)
+        return _fit(spec, out, settings, prepared, resume, group, device, say, progress)
     finally:
         end_process_group(group)
 
@@ -125,8 +126,8 @@ def _settings(spec: SentenceTaskSpec, out: Path, preset: str | None, corpus: str
                             data_overrides=data_overrides, default=preset is None)  # fmt: skip
 
 
-def _fit(out: Path, settings: RunSettings, prepared: PreparedRun, resume: bool, group: ProcessGroup,
-         device: torch.device, say: Say, progress: bool) -> RunReport:  # fmt: skip
+def _fit(spec: SentenceTaskSpec, out: Path, settings: RunSettings, prepared: PreparedRun, resume: bool,
+         group: ProcessGroup, device: torch.device, say: Say, progress: bool) -> RunReport:  # fmt: skip
     saved_config = {"seqlab_version": __version__, **settings.sections(), "model": prepared.model_section,
                     "corpus": prepared.fingerprint}  # fmt: skip
     started = time.monotonic()
@@ -139,7 +140,7 @@ def _fit(out: Path, settings: RunSettings, prepared: PreparedRun, resume: bool, 
     load_weights(run.model, out, device, which=weights.which)
     held_out = weights.held_out_scores()
     say(f"stopped: {result.stop_reason} after {(time.monotonic() - started) / 60:.1f} min, step {run.state.step}")
-    say(f"weights: {weights} (what `seqlab {settings.task} evaluate` and `predict` use by default)")
+    say(f"weights: {weights} (what `seqlab {settings.task} evaluate` and `{spec.uses}` use by default)")
     say(f"held-out: {prepared.task.summary(held_out)}")
     say(f"checkpoint: {out}  (report with: seqlab {settings.task} evaluate {out})")
     return RunReport(out, result.stop_reason, run.state.step, str(weights), held_out)

@@ -7,7 +7,7 @@ import importlib
 
 import pytest
 
-MODULES = ["bleu", "chrf", "signature"]
+MODULES = ["bleu", "chrf", "signature", "edit_distance", "wer", "confusion"]
 
 
 @pytest.mark.parametrize("name", MODULES)
