@@ -42,7 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "exactly; --confusion draws isolated digits' confusions.",
     )
     add_checkpoint_flags(evaluate, task="speech")
-    evaluate.add_argument("--beam", type=int, default=1, help="prefix beam search of this width (1: greedy)")
+    _add_decoding_flags(evaluate)
     evaluate.add_argument("--utterances", choices=["isolated", "connected"],
                           help="score on these utterances rather than the run's own (e.g. isolated digits with a "
                           "model trained on connected ones)")  # fmt: skip
@@ -58,11 +58,30 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add_checkpoint_flags(transcribe, task="speech")
     transcribe.add_argument("files", nargs="+", type=Path, metavar="FILE.wav", help="recordings to transcribe")
-    transcribe.add_argument("--beam", type=int, default=1, help="prefix beam search of this width (1: greedy)")
+    _add_decoding_flags(transcribe)
     transcribe.add_argument("--alignment", type=Path, metavar="PNG",
                             help="draw the first file's forced alignment over its spectrogram here")  # fmt: skip
     transcribe.add_argument("--json", action="store_true", help="one JSON object per file, with each digit's times")
     transcribe.set_defaults(func=run_transcribe)
+
+
+def _add_decoding_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--beam", type=int, default=1, help="prefix beam search of this width (1: greedy)")
+    parser.add_argument("--lm-order", type=int, default=0,
+                        help="score prefixes with an n-gram model of the training digit strings (0: none)")  # fmt: skip
+    parser.add_argument("--lm-weight", type=float, default=0.5, help="the language model's weight alpha")
+    parser.add_argument("--digit-bonus", type=float, default=0.0, help="the bonus beta per recognised digit")
+
+
+def _decoding(args: argparse.Namespace, config):
+    from seqlab.errors import SeqlabError
+    from seqlab.tasks.speech.recognising import digit_language_model
+    from seqlab.tasks.speech.task import Decoding
+
+    if args.beam < 1 or args.lm_order < 0:
+        raise SeqlabError(f"--beam must be at least 1 and --lm-order at least 0, got {args.beam} and {args.lm_order}")
+    lm = digit_language_model(config, args.lm_order) if args.lm_order else None
+    return Decoding(beam=args.beam, lm=lm, alpha=args.lm_weight, beta=args.digit_bonus)
 
 
 def _load(args: argparse.Namespace):
@@ -79,7 +98,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     model, config = _load(args)
     if args.utterances:
         config = dataclasses.replace(config, utterances=args.utterances)
-    report = evaluate_held_out(model, config, beam=args.beam)
+    report = evaluate_held_out(model, config, decoding=_decoding(args, config))
     if args.confusion:
         plot_confusion(report, args.confusion)
     if args.json:
@@ -94,7 +113,7 @@ def run_transcribe(args: argparse.Namespace) -> int:
     from seqlab.tasks.speech.recognising import plot_alignment, transcribe_files
 
     model, config = _load(args)
-    transcriptions = transcribe_files(model, config, args.files, beam=args.beam)
+    transcriptions = transcribe_files(model, config, args.files, decoding=_decoding(args, config))
     for transcription in transcriptions:
         print(json.dumps(transcription.as_dict()) if args.json else f"{transcription.file}\t{transcription.text}")
     if args.alignment:

@@ -21,7 +21,8 @@ from seqlab.cli.main import main
 from seqlab.errors import SeqlabError
 from seqlab.tasks import speech
 from seqlab.tasks.speech.checkpoint import load_recogniser
-from seqlab.tasks.speech.recognising import evaluate_held_out, transcribe_files
+from seqlab.tasks.speech.recognising import digit_language_model, evaluate_held_out, transcribe_files
+from seqlab.tasks.speech.task import Decoding
 from tests.saved_weights import assert_same_weights, weights
 from tests.speech.conftest import SAMPLE_RATE, tone
 
@@ -103,8 +104,21 @@ def test_evaluate_reports_what_training_measured_and_draws_the_confusion_matrix(
 def test_a_trained_recogniser_tells_the_tones_apart(learned):
     report = evaluate_held_out(*load_recogniser(learned))
     assert report.scores["accuracy_recordings"] >= 60.0, report.text()
-    beam = evaluate_held_out(*load_recogniser(learned), beam=8)
+    beam = evaluate_held_out(*load_recogniser(learned), decoding=Decoding(beam=8))
     assert beam.scores["wer"] <= report.scores["wer"] + 2.0, beam.text()  # the beam's best is at least as likely
+
+
+def test_a_language_model_of_the_training_digit_strings_can_join_the_search(learned, capsys):
+    model, config = load_recogniser(learned)
+    lm = digit_language_model(config, order=2)
+    assert lm.order == 2 and lm.symbols == list(range(1, 11))
+    plain = evaluate_held_out(model, config, decoding=Decoding(beam=4))
+    # a weight of 0 and no bonus leave prefix beam search's ranking as it was
+    assert evaluate_held_out(model, config, decoding=Decoding(beam=4, lm=lm, alpha=0.0)).scores == plain.scores
+    assert main(["speech", "evaluate", str(learned), "--beam", "4", "--lm-order", "2", "--lm-weight", "0.3",
+                 "--digit-bonus", "1.0", "--json"]) == 0  # fmt: skip
+    scored = json.loads(capsys.readouterr().out)
+    assert scored["decoding"] == "beam 4, 2-gram LM (alpha 0.3, beta 1)"
 
 
 def test_transcribe_prints_each_files_digits_with_their_times_and_draws_the_alignment(learned, tmp_path, capsys):

@@ -16,14 +16,15 @@ import torch
 
 from seqlab.atomic_file import atomic_path
 from seqlab.audio.wav import read_wav
-from seqlab.data.spoken_digits import SAMPLE_RATE
+from seqlab.data.spoken_digits import SAMPLE_RATE, transcript
 from seqlab.decode.ctc import ctc_forced_alignment
+from seqlab.decode.symbol_ngram import SymbolNgramLM
 from seqlab.metrics.confusion import ConfusionMatrix, plot_confusion_matrix
 from seqlab.models.acoustic_model import AcousticModel
 from seqlab.tasks.speech.config import DataConfig
-from seqlab.tasks.speech.data import BLANK, PARTS, SYMBOLS, prepare_speech_data, symbols_text
+from seqlab.tasks.speech.data import BLANK, PARTS, SYMBOLS, digit_symbol, prepare_speech_data, symbols_text
 from seqlab.tasks.speech.features import UtteranceFeatures
-from seqlab.tasks.speech.task import OTHER, SpeechTask, recognise
+from seqlab.tasks.speech.task import GREEDY, OTHER, Decoding, SpeechTask, recognise
 
 BATCH_SIZE = 32  # files recognised at once
 
@@ -50,7 +51,7 @@ class Transcription:
 
 @torch.no_grad()
 def transcribe_files(model: AcousticModel, config: DataConfig, paths: list[Path], *,
-                     beam: int = 1) -> list[Transcription]:  # fmt: skip
+                     decoding: Decoding = GREEDY) -> list[Transcription]:  # fmt: skip
     """The digits of each WAV file (read at the model's rate, mixed down to mono).
 
     Raises:
@@ -65,7 +66,7 @@ def transcribe_files(model: AcousticModel, config: DataConfig, paths: list[Path]
         features, lengths = features_of([read_wav(path, sample_rate=SAMPLE_RATE).samples for path in batch],
                                         augment=False)  # fmt: skip
         out = model(features, lengths)
-        for row, (path, symbols) in enumerate(zip(batch, recognise(out.log_probs, out.lengths, beam=beam))):
+        for row, (path, symbols) in enumerate(zip(batch, recognise(out.log_probs, out.lengths, decoding))):
             log_probs = out.log_probs[row, : int(out.lengths[row])].cpu()
             spans = [
                 (first * step, end * step) for _, first, end in ctc_forced_alignment(log_probs, symbols, blank=BLANK)
@@ -87,19 +88,21 @@ class HeldOutReport:
     scores: dict[str, float]
     statistics: dict[str, float]
     confusion: np.ndarray | None  # (10, 11) [reference digit, recognised digit or other]; None for connected
-    beam: int
+    decoding: Decoding
 
     def as_dict(self) -> dict:
         parts = {part: {count: int(self.statistics[f"{part}:{count}"]) for count in
                         ("utterances", "hits", "substitutions", "deletions", "insertions", "exact")}
                  for part in PARTS.values()}  # fmt: skip
-        result = {"beam": self.beam, **self.scores, "counts": parts}
+        result = {"decoding": self.decoding.describe(), **self.scores, "counts": parts}
         if self.confusion is not None:
             result["confusion"] = self.confusion.tolist()
         return result
 
     def text(self) -> str:
-        lines = [f"beam {self.beam}: WER {self.scores['wer']:.2f}%, {self.scores['accuracy']:.2f}% exactly right"]
+        lines = [
+            f"{self.decoding.describe()}: WER {self.scores['wer']:.2f}%, {self.scores['accuracy']:.2f}% exactly right"
+        ]
         for part in PARTS.values():
             if f"wer_{part}" not in self.scores:
                 continue
@@ -113,14 +116,21 @@ class HeldOutReport:
 
 
 @torch.no_grad()
-def evaluate_held_out(model: AcousticModel, config: DataConfig, *, beam: int = 1) -> HeldOutReport:
+def evaluate_held_out(model: AcousticModel, config: DataConfig, *, decoding: Decoding = GREEDY) -> HeldOutReport:
     """Recognise the run's held-out utterances (made again from its data settings) and score them."""
     device = next(model.parameters()).device
     task = SpeechTask(prepare_speech_data(config), config, device, seed=0)
-    task.beam = beam
+    task.decoding = decoding
     statistics = task.evaluate(model, "valid")
     return HeldOutReport(task.scores(statistics), statistics, task.confusion(statistics) if task.isolated else None,
-                         beam)  # fmt: skip
+                         decoding)  # fmt: skip
+
+
+def digit_language_model(config: DataConfig, order: int) -> SymbolNgramLM:
+    """An n-gram model of the digit strings the run trained on (Kneser–Ney, :mod:`seqlab.decode.symbol_ngram`)."""
+    data = prepare_speech_data(config)
+    strings = [[digit_symbol(digit) for digit in transcript(u.recipe, data.digits)] for u in data.utterances["train"]]
+    return SymbolNgramLM.fit(strings, order=order, symbols=range(1, len(SYMBOLS)))
 
 
 def plot_confusion(report: HeldOutReport, path: Path) -> Path:

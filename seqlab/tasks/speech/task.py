@@ -2,7 +2,8 @@
 
 A batch is utterances of similar length: their features ``(B, T, F)`` (SpecAugment's masks on
 training batches), frame ``lengths (B,)``, and the digit transcripts as CTC targets. Evaluation
-decodes (greedily, or by prefix beam search with :attr:`SpeechTask.beam`) and keeps, per held-out
+decodes (greedily, or as :attr:`SpeechTask.decoding` says: prefix beam search, optionally with a
+language model over the digits) and keeps, per held-out
 part (unseen ``recordings``, the left-out ``speaker``), sums that add across batches and processes:
 the hits, substitutions, deletions and insertions of the alignment to the reference digits, and
 the utterances recognised exactly; with isolated digits also the confusions (reference digit ×
@@ -21,6 +22,7 @@ from torch import nn
 from seqlab.data.padded_batches import BucketedBatches, pad_sequences
 from seqlab.data.spoken_digits import render, samples_of, transcript
 from seqlab.decode.ctc import ctc_greedy, ctc_prefix_beam_search
+from seqlab.decode.symbol_ngram import SymbolNgramLM
 from seqlab.metrics.edit_distance import edit_statistics
 from seqlab.tasks.speech.config import DataConfig
 from seqlab.tasks.speech.data import BLANK, PARTS, SPLITS, SpeechData, digit_symbol, frames
@@ -47,15 +49,36 @@ def word_error_percent(hits: float, substitutions: float, deletions: float, inse
     return 100 * (substitutions + deletions + insertions) / max(hits + substitutions + deletions, 1.0)
 
 
-def recognise(log_probs: torch.Tensor, lengths: torch.Tensor, *, beam: int = 1) -> list[list[int]]:
-    """The symbols of each utterance: the best path (beam 1) or prefix beam search's best prefix.
+@dataclass(frozen=True)
+class Decoding:
+    """How outputs become digits: the best path (beam 1, no LM) or prefix beam search (Hannun et al. 2014)."""
+
+    beam: int = 1  # prefixes kept per frame
+    lm: SymbolNgramLM | None = None  # a language model over the digit symbols
+    alpha: float = 0.5  # the LM's weight α
+    beta: float = 0.0  # the bonus β per recognised digit
+
+    def describe(self) -> str:
+        if self.beam == 1 and self.lm is None:
+            return "greedy"
+        lm = f", {self.lm.order}-gram LM (alpha {self.alpha:g}, beta {self.beta:g})" if self.lm is not None else ""
+        return f"beam {self.beam}{lm}"
+
+
+GREEDY = Decoding()
+
+
+def recognise(log_probs: torch.Tensor, lengths: torch.Tensor, decoding: Decoding = GREEDY) -> list[list[int]]:
+    """The symbols of each utterance: the best path, or prefix beam search's best prefix.
 
     Shape:
         - log_probs: ``(B, T, K)``; lengths: ``(B,)``
     """
-    if beam == 1:
+    if decoding == GREEDY:
         return ctc_greedy(log_probs, lengths, blank=BLANK)
-    return [best[0].symbols for best in ctc_prefix_beam_search(log_probs, lengths, beam_width=beam, blank=BLANK)]
+    found = ctc_prefix_beam_search(log_probs, lengths, beam_width=decoding.beam, blank=BLANK, lm=decoding.lm,
+                                   alpha=decoding.alpha, beta=decoding.beta)  # fmt: skip
+    return [best[0].symbols for best in found]
 
 
 class SpeechTask(ExampleTask):
@@ -82,7 +105,7 @@ class SpeechTask(ExampleTask):
         super().__init__(plans, group)
         self.data, self.device = data, device
         self.features = UtteranceFeatures(config, device)
-        self.beam = 1  # the evaluation's prefix beam width (1: greedy)
+        self.decoding = GREEDY  # how evaluations turn outputs into digits
         self.isolated = config.utterances == "isolated"
         confusions = [f"confusion:{i}:{j}" for i in range(10) for j in range(OTHER + 1)] if self.isolated else []
         self.statistic_names = ("nll", *(f"{part}:{count}" for part in PARTS.values() for count in _COUNTS),
@@ -103,7 +126,7 @@ class SpeechTask(ExampleTask):
 
     def batch_statistics(self, model: nn.Module, batch: SpeechBatch) -> Statistics:
         out = model(batch.features, batch.lengths, targets=batch.targets, target_lengths=batch.target_lengths)
-        hypotheses = recognise(out.log_probs, out.lengths, beam=self.beam)
+        hypotheses = recognise(out.log_probs, out.lengths, self.decoding)
         statistics = dict.fromkeys(self.statistic_names, 0.0)
         statistics["nll"] = out.loss.item() * len(batch.parts)
         for part, hypothesis, target, length in zip(batch.parts, hypotheses, batch.targets, batch.target_lengths):
