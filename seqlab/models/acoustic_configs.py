@@ -22,7 +22,7 @@ class AcousticConfig:
     blank: int = 0  # the CTC blank's id
     conv_channels: int = 128  # channels of the 1-D convolutions over time (0: no front end)
     conv_layers: int = 2  # convolutions in the front end, each kernel conv_kernel, ReLU after each
-    conv_kernel: int = 5  # frames each convolution sees
+    conv_kernel: int = 5  # frames each convolution sees (odd: centred on its frame)
     subsample: int = 2  # the front end's total stride in time (1, 2 or 4); the first convolutions stride by 2
     cell: str = "gru"  # the recurrent cell, "gru" or "lstm"
     hidden_size: int = 192  # units per direction
@@ -44,5 +44,7 @@ class AcousticConfig:
         for name in ("input_size", "hidden_size", "num_layers", "conv_kernel"):
             if getattr(self, name) < 1:
                 raise SeqlabError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.conv_kernel % 2 == 0:  # padded by k // 2 on each side, only an odd kernel gives ceil(T / stride)
+            raise SeqlabError(f"conv_kernel must be odd, got {self.conv_kernel}")
         if not 0 <= self.dropout < 1:
             raise SeqlabError(f"dropout must be in [0, 1), got {self.dropout}")

@@ -6,11 +6,11 @@
         ─ linear ─ log-softmax ─ log_probs (B, T', K),  T' = ceil(T / subsample)
 
 The front end's first convolutions stride by 2 until the time axis is subsampled ``subsample``
-times (Amodei et al. 2016, §3.1, Deep Speech 2, use strided convolutions so that the recurrent
-layers see fewer, richer frames). Frames past an utterance's length are set to zero before and
+times (Amodei et al. 2016, Deep Speech 2, §3.4-3.5: convolutions over the spectrogram, strided so
+that the recurrent layers see fewer, richer frames). Frames past an utterance's length are set to zero before and
 after every convolution, so an utterance's outputs do not depend on the batch it is padded into.
-The loss is the CTC negative log-likelihood (Graves et al. 2006, eq. 14: −ln p(z|x), summed over
-the alignments by torch's ``ctc_loss``), mean over the batch's utterances; an utterance with
+The loss is CTC's maximum-likelihood objective (Graves et al. 2006, §4.2: −ln p(z|x), p summed over
+the alignments by the forward algorithm, here torch's ``ctc_loss``), mean over the batch's utterances; an utterance with
 fewer output frames than its transcript needs has no alignment and adds 0 (``zero_infinity``).
 """
 
@@ -77,11 +77,11 @@ class AcousticModel(nn.Module):
             - targets: ``(B, L)`` symbol ids (never the blank), padded; target_lengths: ``(B,)``
         """
         lengths = lengths.to(features.device)
-        hidden = features * padding_mask(lengths, features.size(1), batch_first=True).unsqueeze(-1)
+        hidden = features.masked_fill(~padding_mask(lengths, features.size(1), batch_first=True).unsqueeze(-1), 0.0)
         for convolution, stride in zip(self.convolutions, self.strides):
             hidden = F.relu(convolution(hidden.transpose(1, 2))).transpose(1, 2)  # (B, T', C)
             lengths = torch.div(lengths + stride - 1, stride, rounding_mode="floor")
-            hidden = hidden * padding_mask(lengths, hidden.size(1), batch_first=True).unsqueeze(-1)
+            hidden = hidden.masked_fill(~padding_mask(lengths, hidden.size(1), batch_first=True).unsqueeze(-1), 0.0)
         packed, _ = self.rnn(pack(hidden, lengths, batch_first=True))
         states, _ = unpack(packed, batch_first=True, total_length=hidden.size(1))  # (B, T', D·H)
         log_probs = F.log_softmax(self.output(self.dropout(states)), dim=-1)  # (B, T', K)

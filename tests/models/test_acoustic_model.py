@@ -33,7 +33,7 @@ def test_an_utterances_outputs_do_not_depend_on_the_batch_it_is_padded_into(cell
     model = tiny(cell=cell)
     short = torch.randn(1, 9, 6)
     alone = model(short, torch.tensor([9])).log_probs
-    padded = torch.cat([short, torch.zeros(1, 8, 6)], dim=1)
+    padded = torch.cat([short, torch.full((1, 8, 6), float("nan"))], dim=1)  # padding is never read
     batch = torch.cat([padded, torch.randn(1, 17, 6)])
     together = model(batch, torch.tensor([9, 17]))
     torch.testing.assert_close(together.log_probs[0, : together.lengths[0]], alone[0], rtol=0, atol=1e-6)
@@ -67,7 +67,8 @@ def test_gradients_match_central_differences_in_float64():
     ("fields", "message"),
     [({"cell": "rnn"}, "cell must be one of"), ({"subsample": 3}, "subsample must be 1, 2 or 4"),
      ({"conv_channels": 0}, "subsampling needs the convolutional front end"),
-     ({"subsample": 4, "conv_layers": 1}, "subsample 4 needs at least 2"), ({"blank": 5}, "blank 5 is not one of")],
+     ({"subsample": 4, "conv_layers": 1}, "subsample 4 needs at least 2"), ({"blank": 5}, "blank 5 is not one of"),
+     ({"conv_kernel": 4}, "conv_kernel must be odd")],
 )  # fmt: skip
 def test_impossible_shapes_are_refused_naming_the_setting(fields, message):
     with pytest.raises(SeqlabError, match=message):

@@ -5,13 +5,15 @@ in one batched STFT (:class:`seqlab.audio.features.LogMelSpectrogram`: 25 ms Han
 10 ms by default, 40 mel bands in dB), optionally MFCCs (DCT-II of the dB bands), then each
 utterance is normalised to zero mean and unit variance over its own frames.
 
-Training utterances are augmented twice. Before the features, speed perturbation (Ko et al. 2015,
-§2-3): each utterance is played at speed 1 − x, 1 or 1 + x (the paper's 0.9, 1.0, 1.1 with x =
-0.1), drawn uniformly: the samples are taken as recorded at rate (1 + δ)·8 kHz and resampled to
-8 kHz, which scales both tempo and pitch (a shifted spectral envelope, a cheap stand-in for
-another speaker's vocal tract). After them, SpecAugment's frequency and time masks (Park et al.
-2019, §2). Both are drawn from torch's global generator, whose state the engine's checkpoints
-keep, so a resumed run draws the same.
+Training utterances are augmented twice. Before the features, speed perturbation after Ko et al.
+(2015), who add copies of the whole training set at speeds 0.9 and 1.1 (sox's ``speed``, which
+scales tempo and pitch together); here, on the fly, each time an utterance is loaded it is played
+at speed 1 − x, 1 or 1 + x (x = 0.1: the paper's three speeds), drawn uniformly, so that over the
+epochs the model sees each speed about as often as the paper's tripled set holds it. A speed s takes
+the samples as recorded at s·8 kHz and resamples them to 8 kHz (1/s as long, the spectral envelope
+scaled by s: a cheap stand-in for another speaker's vocal tract). After the features,
+SpecAugment's frequency and time masks (Park et al. 2019, §2). Both are drawn from torch's global
+generator, whose state the engine's checkpoints keep, so a resumed run draws the same.
 """
 
 from __future__ import annotations
