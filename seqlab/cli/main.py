@@ -12,11 +12,11 @@ import argparse
 import sys
 
 from seqlab import __version__
-from seqlab.cli import classify, embed, lm, metrics, reference, speech, tag, translate
+from seqlab.cli import classify, embed, lm, metrics, reference, speech, tag, translate, trigger
 from seqlab.errors import SeqlabError, TrainingDiverged
 
 COMMAND_GROUPS = {
-    "lm": lm, "translate": translate, "classify": classify, "tag": tag, "speech": speech,
+    "lm": lm, "translate": translate, "classify": classify, "tag": tag, "speech": speech, "trigger": trigger,
     "embed": embed, "reference": reference, "metrics": metrics,
 }  # fmt: skip
 

@@ -8,4 +8,8 @@ share is in :mod:`seqlab.tasks.run_settings`.
 
 - :mod:`seqlab.tasks.lm`: word- and character-level language models.
 - :mod:`seqlab.tasks.translate`: sequence to sequence with attention, beam search and BLEU.
+- :mod:`seqlab.tasks.classify`: sentence classification (sentiment on the Sentiment Treebank).
+- :mod:`seqlab.tasks.tag`: sequence tagging (named entities) with a BiLSTM and a CRF.
+- :mod:`seqlab.tasks.speech`: speech recognition of spoken digits with CTC.
+- :mod:`seqlab.tasks.trigger`: trigger-word detection over a stream of audio.
 """
