@@ -200,7 +200,11 @@ def _beam_kernel(log_probs, lengths, blank, width, nbest, token_min_logp, beam_p
 
 @numba.njit(cache=True)
 def _search_one(log_probs, blank, search, lm, out):
-    """One utterance (T, K): the beam's prefixes are nodes of a trie, each frame extends and prunes the beam."""
+    """One utterance (T, K): the beam's prefixes are nodes of a trie, each frame extends and prunes the beam.
+
+    The trie is canonical: a prefix has one node whichever beam entry it was made from, and a node outlives
+    its stay in the beam, so that a prefix that leaves the beam and comes back is the same node and
+    ``_extend`` finds its extensions that stayed in the beam (one prefix, one entry)."""
     width, token_min_logp, beam_prune_logp, alpha, beta = search
     steps, num_symbols = log_probs.shape
     capacity = 1 + steps * width  # each frame adds at most ``width`` nodes
@@ -210,6 +214,8 @@ def _search_one(log_probs, blank, search, lm, out):
         np.zeros(capacity, dtype=np.int64),  # length
         np.zeros(capacity),  # ln P_lm of the prefix, without the end
         np.full(capacity, lm[4], dtype=np.int64),  # the LM table's row of its last n - 1 symbols
+        np.full(capacity, -1, dtype=np.int64),  # first child node (-1: none)
+        np.full(capacity, -1, dtype=np.int64),  # next sibling node: the children of a node are a linked list
     )
     beam = (np.zeros(width, dtype=np.int64), np.full(width, -np.inf), np.full(width, -np.inf))  # node, p_b, p_nb
     beam[1][0] = 0.0  # the empty prefix (node 0), all of its probability on "ends in a blank"
@@ -237,7 +243,8 @@ def _extend(row, tried, blank, live, beam, trie, columns, links, candidates):
     """Hannun's Algorithm 1 for one frame (module docstring); returns the number of candidates.
 
     ``links`` maps a node to its beam entry and an entry i and a symbol c to the entry of prefix i + c,
-    so that an extension that is already in the beam adds into that entry."""
+    so that an extension that is already in the beam adds into that entry (ℓ c's parent is ℓ's node: the
+    trie is canonical)."""
     node, p_b, p_nb = beam
     parent, last = trie[0], trie[1]
     entry_of, child = links
@@ -277,9 +284,9 @@ def _extend(row, tried, blank, live, beam, trie, columns, links, candidates):
 @numba.njit(cache=True)
 def _keep_best(found, width, beam_prune_logp, alpha, beta, lm, beam, trie, nodes, candidates):
     """Score the candidates, keep the best ``width`` within ``-beam_prune_logp`` of the best as the new
-    beam (a new node for each kept extension); returns the beam's size and the trie's."""
+    beam (for each kept extension its node, made if the trie has none); returns the beam's size and the trie's."""
     table, columns, base, modulus = lm[0], lm[1], lm[2], lm[3]
-    parent, last, size, lm_total, context = trie
+    parent, last, size, lm_total, context, first_child, next_sibling = trie
     source, added, new_b, new_nb, cand_lm, score = candidates
     for c in range(found):
         node = beam[0][source[c]]
@@ -296,9 +303,15 @@ def _keep_best(found, width, beam_prune_logp, alpha, beta, lm, beam, trie, nodes
             break
         node = beam[0][source[c]]
         if added[c] >= 0:
-            parent[nodes], last[nodes], size[nodes], lm_total[nodes] = node, added[c], size[node] + 1, cand_lm[c]
-            context[nodes] = (context[node] * base + columns[added[c]]) % modulus
-            node, nodes = nodes, nodes + 1
+            child = first_child[node]
+            while child >= 0 and last[child] != added[c]:
+                child = next_sibling[child]
+            if child < 0:  # a new prefix: a new node, the first of its parent's children
+                child, nodes = nodes, nodes + 1
+                parent[child], last[child], size[child], lm_total[child] = node, added[c], size[node] + 1, cand_lm[c]
+                context[child] = (context[node] * base + columns[added[c]]) % modulus
+                next_sibling[child], first_child[node] = first_child[node], child
+            node = child
         kept_node[kept], kept_b[kept], kept_nb[kept] = node, new_b[c], new_nb[c]
         kept += 1
     for i in range(kept):  # loops, not slice assignments: numba compiles those slowly
@@ -310,7 +323,7 @@ def _keep_best(found, width, beam_prune_logp, alpha, beta, lm, beam, trie, nodes
 def _write_nbest(live, beam_prune_logp, alpha, beta, lm, beam, trie, out):
     """Add the end's LM term, rank, and write the n best: symbols (nbest, T), sizes (nbest,), scores (nbest, 3)."""
     table, eos = lm[0], lm[5]
-    parent, last, size, lm_total, context = trie
+    parent, last, size, lm_total, context = trie[:5]
     node, p_b, p_nb = beam
     symbols, sizes, scores = out
     ctc, with_end, final = np.empty(live), np.empty(live), np.empty(live)

@@ -8,7 +8,12 @@ full context of n-1 symbols.
 Smoothing is interpolated Kneser–Ney (Kneser and Ney 1995; in the interpolated form of Chen and
 Goodman 1999, "An empirical study of smoothing techniques for language modeling", §3), with one
 absolute discount D_m per order m. At the highest order the counts are the raw counts c; at every
-lower order they are continuation counts, N₁₊(• h w), the number of different symbols seen before h w:
+lower order they are continuation counts, N₁₊(• h w), the number of different symbols seen before h w,
+except for the m-grams that begin with ``<s>``, which keep their raw counts, as KenLM (Heafield et al.
+2013, "Scalable modified Kneser-Ney language model estimation", §3.1, its adjusted counts) and SRILM
+count them. Only the padding ever comes before ``<s>``, so their continuation count would be 1 however
+often they occur, and P_m(w | <s> …), what the higher orders back off to at the start of a sequence,
+would forget how often each symbol starts one.
 
     P_m(w | h) = (max(c_m(h w) - D_m, 0) + D_m N₁₊(h •) P_{m-1}(w | h⁻)) / c_m(h •)     if c_m(h •) > 0
                = P_{m-1}(w | h⁻)                                                         otherwise
@@ -67,7 +72,7 @@ class SymbolNgramLM:
         self.discounts = discounts  # D_m for m = 1 … n
         self._index = {symbol: i for i, symbol in enumerate(symbols)}
         self._index[BOS] = self._index[EOS] = len(symbols)
-        self._counts = counts  # counts[m - 1][(h..., w)]: raw counts at m = n, continuation counts below
+        self._counts = counts  # counts[m - 1][(h..., w)]: raw at m = n and from <s>, else continuation counts
         self._totals: list[Counter] = [Counter() for _ in counts]  # c_m(h •)
         self._types: list[Counter] = [Counter() for _ in counts]  # N₁₊(h •)
         for m, level in enumerate(counts):
@@ -97,19 +102,19 @@ class SymbolNgramLM:
             raise SeqlabError(f"symbols must be ids >= 0 that cover the training symbols, got {vocabulary}")
         index = {symbol: i for i, symbol in enumerate(vocabulary)}
         boundary = len(vocabulary)
-        windows: set[tuple[int, ...]] = set()  # the distinct n-grams, for the continuation counts
-        highest: Counter = Counter()
+        counts = [Counter() for _ in range(order)]
         for sequence in sequences:
             padded = [boundary] * (order - 1) + [index[symbol] for symbol in sequence] + [boundary]
             for end in range(order - 1, len(padded)):
                 window = tuple(padded[end - order + 1 : end + 1])
-                highest[window] += 1
-                windows.add(window)
-        counts = [Counter() for _ in range(order)]
-        counts[order - 1] = highest
-        for m in range(order - 1, 0, -1):  # N₁₊(• h w): distinct (m+1)-grams that end in h w
-            for ngram in {window[-(m + 1) :] for window in windows}:
-                counts[m - 1][ngram[1:]] += 1
+                counts[order - 1][window] += 1
+                for m in range(2, order):  # the lower m-grams that begin with <s>: raw counts too
+                    if window[-m] == boundary:
+                        counts[m - 1][window[-m:]] += 1
+        for m in range(1, order):  # the others: N₁₊(• h w), the distinct (m+1)-grams that end in h w
+            for longer in {window[-(m + 1) :] for window in counts[order - 1]}:
+                if m == 1 or longer[1] != boundary:  # (a 1-gram is never <s>: index |V| is </s> there)
+                    counts[m - 1][longer[1:]] += 1
         discounts = []
         for level in counts:
             once, twice = sum(c == 1 for c in level.values()), sum(c == 2 for c in level.values())

@@ -107,6 +107,101 @@ def test_a_beam_keeps_at_most_its_width_and_never_more_than_the_exact_probabilit
         assert h.log_prob <= exact[tuple(h.symbols)] + 1e-12
 
 
+# a = 1, b = 2; rows (blank, a, b). A beam of 2, p_b + p_nb of each candidate, the two kept first:
+#   t0 (.1, .3, .6):   b .6, a .3 | ∅ .1
+#   t1 (.2, .45, .35): b .2·.6 + .35·.6 = .33, ba .45·.6 = .27 | a .195, ab .105
+#   t2 (.2, .1, .7):   b .2·.33 + .7·.21 = .213, bab .7·.27 = .189 | ba .2·.27 + .1·.27 + .1·.33 = .114, bb .084
+#   t3 (.05, .45, .5): bab .05·.189 + .5·.189 = .10395, ba .45·.213 = .09585 (back, from b) | baba .08505,
+#                      b .05·.213 + .5·.147 = .08415, bb .033
+#   t4 (.3, .1, .6):   bab: p_b .3·.10395 = .031185, p_nb .6·.0945 (its own) + .6·.09585 (from ba) = .11421;
+#                      ba: p_b .3·.09585 = .028755, p_nb .1·.09585 = .009585 | baba .010395, babb .00567
+# ba left the beam at t2 while bab stayed and came back at t3, so bab's two terms at t4 must add into one
+# entry: .145395. Two entries for bab (.087885 and .05751) would split it and push ba out.
+PREFIX_RETURNS = np.log([[0.1, 0.3, 0.6], [0.2, 0.45, 0.35], [0.2, 0.1, 0.7], [0.05, 0.45, 0.5], [0.3, 0.1, 0.6]])
+
+
+def test_a_prefix_that_leaves_the_beam_and_comes_back_merges_with_its_extension_in_the_beam():
+    found = _search(PREFIX_RETURNS, beam_width=2, nbest=2, token_min_logp=-math.inf)
+
+    assert [h.symbols for h in found] == [[2, 1, 2], [2, 1]]
+    np.testing.assert_allclose([h.log_prob for h in found], np.log([0.145395, 0.03834]), **VALUES)
+
+
+def _logadd(a, b):
+    return b if a == -math.inf else a if b == -math.inf else max(a, b) + math.log1p(math.exp(-abs(a - b)))
+
+
+def _dict_beam_search(log_probs, *, beam_width, token_min_logp, beam_prune_logp, lm=None, alpha=0.0, beta=0.0):
+    """Hannun et al.'s Algorithm 1 written out with a dict keyed by prefix, the blank 0 and the pruning rules of
+    ``ctc_prefix_beam_search``: the whole beam, ranked, as [(prefix, score, ln p_ctc, ln P_lm(prefix </s>))].
+
+    Candidates are ranked in the order they are first met (the beam's prefixes in its order, then the new
+    extensions), ties to the first, as the kernel's; with random tables there are no ties anyway."""
+    lm_step = (lambda prefix, symbol: lm.log_prob(prefix, symbol)) if lm else (lambda prefix, symbol: 0.0)
+    alpha = alpha if lm else 0.0
+    beam = {(): (0.0, -math.inf, 0.0)}  # prefix: ln p_b, ln p_nb, ln P_lm(prefix)
+    for row in log_probs.tolist():
+        best = max(range(len(row)), key=row.__getitem__)
+        tried = [k for k, y in enumerate(row) if y >= token_min_logp or k == best]
+        following = {prefix: [-math.inf, -math.inf, lm_log_prob] for prefix, (_, _, lm_log_prob) in beam.items()}
+        for prefix, (p_b, p_nb, lm_log_prob) in beam.items():
+            for k in tried:
+                if k == 0:
+                    following[prefix][0] = _logadd(following[prefix][0], row[k] + _logadd(p_b, p_nb))
+                    continue
+                if prefix and prefix[-1] == k:
+                    following[prefix][1] = _logadd(following[prefix][1], row[k] + p_nb)
+                    extension = row[k] + p_b
+                else:
+                    extension = row[k] + _logadd(p_b, p_nb)
+                if extension == -math.inf or (lm and k not in lm.symbols):
+                    continue
+                entry = following.setdefault((*prefix, k), [-math.inf, -math.inf, lm_log_prob + lm_step(prefix, k)])
+                entry[1] = _logadd(entry[1], extension)
+        score = {x: _logadd(p_b, p_nb) + alpha * lm_x + beta * len(x) for x, (p_b, p_nb, lm_x) in following.items()}
+        ranked = sorted(following, key=lambda x: -score[x])[:beam_width]
+        top = score[ranked[0]] if ranked else -math.inf
+        beam = {x: tuple(following[x]) for x in ranked if score[x] > -math.inf and score[x] >= top + beam_prune_logp}
+    final = {}
+    for x, (p_b, p_nb, lm_x) in beam.items():
+        with_end = lm_x + lm_step(x, EOS) if lm else 0.0
+        final[x] = (_logadd(p_b, p_nb) + alpha * with_end + beta * len(x), _logadd(p_b, p_nb), with_end)
+    ranked = sorted(final, key=lambda x: -final[x][0])
+    return [(list(x), *final[x]) for x in ranked if final[x][0] >= final[ranked[0]][0] + beam_prune_logp]
+
+
+# (token_min_logp, beam_prune_logp, LM order, alpha, beta)
+SETTINGS = [(-math.inf, -math.inf, None, 0.0, 0.0), (-2.5, -3.0, None, 0.0, 0.0), (-4.0, -math.inf, 2, 0.6, 0.3),
+            (-math.inf, -4.0, 3, 1.2, -0.5)]  # fmt: skip
+
+
+@pytest.mark.parametrize("beam_width", [1, 2, 3, 4])
+@pytest.mark.parametrize(("token_min_logp", "beam_prune_logp", "order", "alpha", "beta"), SETTINGS)
+def test_narrow_beams_agree_with_a_dict_keyed_prefix_beam_search(beam_width, token_min_logp, beam_prune_logp,
+                                                                 order, alpha, beta):  # fmt: skip
+    # Narrow beams over long tables: prefixes leave the beam and come back while their extensions stay, most
+    # often with few symbols. Scales from flat to peaked tables.
+    rng = np.random.default_rng(beam_width)
+    for num_symbols, count in [(3, 100), (4, 50), (6, 25)]:
+        lengths = rng.integers(0, 61, size=count)
+        logits = rng.normal(size=(count, 60, num_symbols)) * rng.uniform(0.3, 3.0, size=(count, 1, 1))
+        batch = logits - np.log(np.exp(logits).sum(axis=2, keepdims=True))
+        lm = None
+        if order:
+            sequences = [rng.integers(1, num_symbols, size=rng.integers(0, 6)).tolist() for _ in range(20)]
+            lm = SymbolNgramLM.fit(sequences, order=order, symbols=range(1, num_symbols))
+        options = dict(token_min_logp=token_min_logp, beam_prune_logp=beam_prune_logp, lm=lm, alpha=alpha, beta=beta)
+
+        found = ctc_prefix_beam_search(batch, lengths, beam_width=beam_width, nbest=beam_width, **options)
+
+        for log_probs, length, hypotheses in zip(batch, lengths, found):
+            expected = _dict_beam_search(log_probs[:length], beam_width=beam_width, **options)
+            assert len({tuple(h.symbols) for h in hypotheses}) == len(hypotheses)  # one prefix, one entry
+            assert [h.symbols for h in hypotheses] == [x for x, *_ in expected]
+            got = [(h.score, h.log_prob, h.lm_log_prob) for h in hypotheses]
+            np.testing.assert_allclose(got, [scores for _, *scores in expected], **VALUES)
+
+
 def test_greedy_is_the_collapse_of_the_most_probable_path():
     batch = np.stack([_log_probs(5, 4, seed=seed) for seed in range(6)])
     lengths = [5, 4, 3, 5, 1, 0]

@@ -45,6 +45,37 @@ def test_a_bigram_model_worked_out_by_hand():
     )
 
 
+def test_a_trigram_model_worked_out_by_hand_where_the_bigrams_after_bos_keep_their_raw_counts():
+    # <s> <s> 1 </s>, twice, <s> <s> 1 2 </s> and <s> <s> 2 </s> (s = <s>, e = </s>). Trigrams: ss1 3, s1e 2,
+    # s12 1, 12e 1, ss2 1, s2e 1: n1 = 4, n2 = 1, D3 = 4 / 6. Bigrams: s1 and s2 begin with <s> and keep
+    # their raw counts 3 and 1 (as continuation counts both would be 1: only <s> precedes them); 1e 1 (s),
+    # 12 1 (s), 2e 2 (1, s): n1 = 3, n2 = 1, D2 = 3 / 5. Unigrams, continuation counts: 1: 1 (s),
+    # 2: 2 (s, 1), e: 2 (1, 2): D1 = 1 / (1 + 4) = 0.2, so with P0 = 1/3: P1(1) = (0.8 + 0.2 * 3 / 3) / 5 = 0.2,
+    # P1(2) = (1.8 + 0.2) / 5 = 0.4, P1(e) = 0.4.
+    lm = SymbolNgramLM.fit([[1], [1], [1, 2], [2]], order=3)
+    after_bos = {1: (3 - 0.6 + 0.6 * 2 * 0.2) / 4, 2: (1 - 0.6 + 0.6 * 2 * 0.4) / 4, EOS: 0.6 * 2 * 0.4 / 4}
+    after_1 = {1: 0.6 * 2 * 0.2 / 2, 2: (1 - 0.6 + 0.6 * 2 * 0.4) / 2, EOS: (1 - 0.6 + 0.6 * 2 * 0.4) / 2}
+    d3 = 4 / 6
+    expected = {
+        (BOS, BOS, 1): (3 - d3 + d3 * 2 * after_bos[1]) / 4,  # c(ss •) = 4, two symbols follow ss
+        (BOS, BOS, 2): (1 - d3 + d3 * 2 * after_bos[2]) / 4,
+        (BOS, BOS, EOS): d3 * 2 * after_bos[EOS] / 4,
+        (BOS, 1, EOS): (2 - d3 + d3 * 2 * after_1[EOS]) / 3,  # c(s1 •) = 3: s1e 2, s12 1
+        (BOS, 1, 2): (1 - d3 + d3 * 2 * after_1[2]) / 3,
+        (BOS, 1, 1): d3 * 2 * after_1[1] / 3,
+        (2, 1, 2): after_1[2],  # 21 never seen: the bigram of 1 alone
+        (2, 2, 1): 0.6 * 1 * 0.2 / 2,  # 22 never seen; after 2 only 2e (count 2): c(2 •) = 2, one type
+    }
+
+    assert lm.discounts == pytest.approx([0.2, 0.6, 4 / 6], abs=1e-15)
+    assert sum(after_bos.values()) == pytest.approx(1.0, abs=1e-15)
+    for (*context, symbol), probability in expected.items():
+        np.testing.assert_allclose(lm.log_prob(context, symbol), math.log(probability), **VALUES)
+    np.testing.assert_allclose(
+        lm.sequence_log_prob([1]), math.log(expected[BOS, BOS, 1] * expected[BOS, 1, EOS]), **VALUES
+    )
+
+
 @pytest.mark.parametrize("order", [1, 2, 3, 4])
 def test_every_distribution_sums_to_one_and_the_table_holds_the_same_numbers(order):
     rng = np.random.default_rng(order)

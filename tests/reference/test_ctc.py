@@ -8,8 +8,10 @@ the best single path of a labelling.
 
 Tolerances: values against enumeration to 1e-12 absolute (the same sums in another order, in log
 space against linear space); against torch's float64 ``ctc_loss`` to 1e-10 absolute for losses of
-tens of nats and their gradients; central differences to a relative error of 1e-7 per array (five
-points at ε = 1e-3, see ``seqlab.reference.gradcheck``).
+tens of nats and their gradients, and at 2,000 frames to 1e-13 relative on a loss of thousands of
+nats (sums of 2,000 log-adds in another order) and 1e-9 absolute on the gradients (posteriors
+exp(α + β - loss) whose exponents carry the loss's error of ~1e-11 nats); central differences to a
+relative error of 1e-7 per array (five points at ε = 1e-3, see ``seqlab.reference.gradcheck``).
 """
 
 import doctest
@@ -235,13 +237,20 @@ def test_a_blank_other_than_zero():
     np.testing.assert_allclose(moved.loss, _brute_force_loss(log_probs[:, permutation], [1, 0, 0], blank=3), **VALUES)
 
 
-def test_long_utterances_do_not_underflow():
+def test_long_utterances_do_not_underflow_and_match_torch_ctc_loss():
     # 2,000 frames: p(l|x) is far below the smallest float64, its log is not
     log_probs = _log_probs(2000, 5, seed=5, scale=3.0)
+    labels = [1, 2, 2, 3, 4] * 20
+    logits = torch.tensor(log_probs[:, None, :], requires_grad=True)  # (T, B = 1, K)
+    loss = F.ctc_loss(F.log_softmax(logits, dim=-1), torch.tensor([labels]), torch.tensor([2000]),
+                      torch.tensor([len(labels)]), reduction="sum", zero_infinity=False)  # fmt: skip
+    loss.backward()
 
-    result = ctc_forward_backward(log_probs, [1, 2, 2, 3, 4] * 20)
+    result = ctc_forward_backward(log_probs, labels)
 
     assert 745.0 < result.loss < math.inf  # e^-745 is below the smallest subnormal double
+    np.testing.assert_allclose(result.loss, loss.item(), rtol=1e-13, atol=0)  # ~4,800 nats
+    np.testing.assert_allclose(result.grad_logits, logits.grad[:, 0].numpy(), rtol=0, atol=1e-9)
     np.testing.assert_allclose(result.grad_logits.sum(axis=1), 0.0, rtol=0, atol=1e-10)
 
 
