@@ -11,13 +11,13 @@ from pathlib import Path
 import torch
 
 from seqlab.checksums import verified_bytes
-from seqlab.configs import from_dict
 from seqlab.data.sequence_vocab import SequenceVocab
 from seqlab.errors import SeqlabError
 from seqlab.models.classifier_configs import ClassifierConfig
 from seqlab.models.sentence_classifier import SentenceClassifier
 from seqlab.tasks.classify.config import DataConfig
-from seqlab.training.checkpoint import CONFIG_FILE, load_weights, read_config, require_checkpoint
+from seqlab.tasks.saved_sections import model_and_data
+from seqlab.training.checkpoint import load_weights, require_checkpoint
 
 VOCABULARY_FILE = "vocab.json"
 
@@ -35,12 +35,7 @@ def load_classifier(directory: str | Path, *, device: str | torch.device = "cpu"
     Raises:
         SeqlabError: not a classification checkpoint, a file missing or corrupt, or sizes that disagree.
     """
-    saved = read_config(directory)
-    source = str(Path(directory) / CONFIG_FILE)
-    if saved.get("task") != "classify":
-        raise SeqlabError(f"{directory}: a checkpoint of the {saved.get('task', 'lm')!r} task, not a classifier")
-    config = from_dict(ClassifierConfig, saved.get("model") or {}, source=source)
-    data = from_dict(DataConfig, saved.get("data") or {}, source=source)
+    config, data = model_and_data(directory, "classify", "a classifier", ClassifierConfig, DataConfig)
     vocab = read_vocabulary(directory)
     if config.vocab_size != len(vocab):
         raise SeqlabError(f"{directory}: the model's vocabulary size differs from the saved vocabulary's")

@@ -10,12 +10,11 @@ from pathlib import Path
 
 import torch
 
-from seqlab.configs import from_dict
-from seqlab.errors import SeqlabError
 from seqlab.models.acoustic_configs import AcousticConfig
 from seqlab.models.acoustic_model import AcousticModel
+from seqlab.tasks.saved_sections import model_and_data
 from seqlab.tasks.speech.config import DataConfig
-from seqlab.training.checkpoint import CONFIG_FILE, load_weights, read_config
+from seqlab.training.checkpoint import load_weights
 
 
 def load_recogniser(directory: str | Path, *, device: str | torch.device = "cpu",
@@ -25,11 +24,7 @@ def load_recogniser(directory: str | Path, *, device: str | torch.device = "cpu"
     Raises:
         SeqlabError: not a speech checkpoint, or a file missing or corrupt.
     """
-    saved = read_config(directory)
-    source = str(Path(directory) / CONFIG_FILE)
-    if saved.get("task") != "speech":
-        raise SeqlabError(f"{directory}: a checkpoint of the {saved.get('task', 'lm')!r} task, not a speech recogniser")
-    model = AcousticModel(from_dict(AcousticConfig, saved.get("model") or {}, source=source))
-    data = from_dict(DataConfig, saved.get("data") or {}, source=source)
+    config, data = model_and_data(directory, "speech", "a speech recogniser", AcousticConfig, DataConfig)
+    model = AcousticModel(config)
     load_weights(model, directory, device, which=which)
     return model.eval(), data

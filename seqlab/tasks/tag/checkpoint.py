@@ -12,13 +12,13 @@ from pathlib import Path
 import torch
 
 from seqlab.checksums import verified_bytes
-from seqlab.configs import from_dict
 from seqlab.data.sequence_vocab import SequenceVocab
 from seqlab.errors import SeqlabError
 from seqlab.models.sequence_tagger import SequenceTagger
 from seqlab.models.tagger_configs import TaggerConfig
+from seqlab.tasks.saved_sections import model_and_data
 from seqlab.tasks.tag.config import DataConfig
-from seqlab.training.checkpoint import CONFIG_FILE, load_weights, read_config, require_checkpoint
+from seqlab.training.checkpoint import load_weights, require_checkpoint
 
 VOCABULARY_FILES = ("word_vocab.json", "char_vocab.json")
 
@@ -42,12 +42,7 @@ def load_tagger(directory: str | Path, *, device: str | torch.device = "cpu",
     Raises:
         SeqlabError: not a tagging checkpoint, a file missing or corrupt, or sizes that disagree.
     """
-    saved = read_config(directory)
-    source = str(Path(directory) / CONFIG_FILE)
-    if saved.get("task") != "tag":
-        raise SeqlabError(f"{directory}: a checkpoint of the {saved.get('task', 'lm')!r} task, not a tagger")
-    config = from_dict(TaggerConfig, saved.get("model") or {}, source=source)
-    data = from_dict(DataConfig, saved.get("data") or {}, source=source)
+    config, data = model_and_data(directory, "tag", "a tagger", TaggerConfig, DataConfig)
     word_vocab, char_vocab = read_vocabularies(directory)
     if (config.vocab_size, config.char_vocab_size) != (len(word_vocab), len(char_vocab)):
         raise SeqlabError(f"{directory}: the model's vocabulary sizes differ from the saved vocabularies'")

@@ -19,10 +19,11 @@ from seqlab.configs import from_dict
 from seqlab.data.sequence_vocab import SequenceVocab
 from seqlab.data.subwords import SubwordTokenizer
 from seqlab.errors import SeqlabError
+from seqlab.tasks.saved_sections import task_config
 from seqlab.tasks.translate.config import DataConfig, ObjectiveConfig
 from seqlab.tasks.translate.data import Vocabulary
 from seqlab.tasks.translate.models import build_model
-from seqlab.training.checkpoint import CONFIG_FILE, load_weights, read_config, require_checkpoint
+from seqlab.training.checkpoint import CONFIG_FILE, load_weights, require_checkpoint
 
 SIDES = ("source", "target")
 
@@ -52,10 +53,8 @@ def read_vocabularies(directory: str | Path, units: str) -> tuple[Vocabulary, Vo
 
 def read_sections(directory: str | Path) -> tuple[dict[str, Any], DataConfig, ObjectiveConfig]:
     """The model section, data and objective settings of a translation checkpoint."""
-    saved = read_config(directory)
+    saved = task_config(directory, "translate", "a translation model")
     source = str(Path(directory) / CONFIG_FILE)
-    if saved.get("task") != "translate":
-        raise SeqlabError(f"{directory}: a checkpoint of the {saved.get('task', 'lm')!r} task, not a translation model")
     data = from_dict(DataConfig, saved.get("data") or {}, source=source)
     objective = from_dict(ObjectiveConfig, saved.get("objective") or {}, source=source)
     return saved.get("model") or {}, data, objective

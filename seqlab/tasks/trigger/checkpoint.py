@@ -11,12 +11,11 @@ from pathlib import Path
 
 import torch
 
-from seqlab.configs import from_dict
-from seqlab.errors import SeqlabError
 from seqlab.models.trigger_configs import TriggerConfig
 from seqlab.models.trigger_detector import TriggerDetector
+from seqlab.tasks.saved_sections import model_and_data
 from seqlab.tasks.trigger.config import DataConfig
-from seqlab.training.checkpoint import CONFIG_FILE, load_weights, read_config
+from seqlab.training.checkpoint import load_weights
 
 
 def load_detector(directory: str | Path, *, device: str | torch.device = "cpu",
@@ -26,11 +25,7 @@ def load_detector(directory: str | Path, *, device: str | torch.device = "cpu",
     Raises:
         SeqlabError: not a trigger checkpoint, or a file missing or corrupt.
     """
-    saved = read_config(directory)
-    source = str(Path(directory) / CONFIG_FILE)
-    if saved.get("task") != "trigger":
-        raise SeqlabError(f"{directory}: a checkpoint of the {saved.get('task', 'lm')!r} task, not a trigger detector")
-    model = TriggerDetector(from_dict(TriggerConfig, saved.get("model") or {}, source=source))
-    data = from_dict(DataConfig, saved.get("data") or {}, source=source)
+    config, data = model_and_data(directory, "trigger", "a trigger detector", TriggerConfig, DataConfig)
+    model = TriggerDetector(config)
     load_weights(model, directory, device, which=which)
     return model.eval(), data
