@@ -168,7 +168,9 @@ class HeldOutReport:
     threshold: float
 
     def as_dict(self) -> dict:
-        return {"threshold": self.threshold, **self.scores, "counts": self.counts, "curve": self.curves["all"]}
+        parts = {part: points for part, points in self.curves.items() if part != "all"}
+        return {"threshold": self.threshold, **self.scores, "counts": self.counts, "curve": self.curves["all"],
+                "part_curves": parts}  # fmt: skip
 
     def text(self) -> str:
         s = self.scores

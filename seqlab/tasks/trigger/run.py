@@ -39,6 +39,7 @@ SPEC = SentenceTaskSpec(
     model_class=TriggerConfig,
     data_class=DataConfig,
     derived=("input_size",),
+    uses="detect",
 )
 
 
