@@ -5,9 +5,9 @@ speed perturbation (Ko et al. 2015) and SpecAugment's time masks on training utt
 al. 2019: two masks of up to 10 frames; no frequency masks over cepstral coefficients; MFCCs
 recognised the left-out speaker better than log-mel bands, BENCHMARKS.md), through two
 convolutions (the first strides by 2) and three bidirectional GRU layers of 192 units, read out by
-CTC (Graves et al. 2006) over the blank and the ten digits. ``digits-isolated`` trains on the single recordings, ``digits-connected`` on
-utterances of 2-7 digits made from them; one speaker of the five is left out of training and
-scored apart (``valid-speaker``).
+CTC (Graves et al. 2006) over the blank and the ten digits. ``digits-isolated`` trains on the
+single recordings, ``digits-connected`` on utterances of 2-7 digits made from them; one speaker of
+the five is left out of training and scored apart (``valid-speaker``).
 """
 
 from __future__ import annotations

@@ -36,7 +36,7 @@ class Transcription:
     file: str
     symbols: list[int]
     spans: list[tuple[float, float]]  # (start, end) of each recognised digit
-    features: np.ndarray = field(repr=False)  # (T, F) what the model heard, for the alignment picture
+    spectrogram: np.ndarray = field(repr=False)  # (T, n_mels) the file's log-mel bands in dB, for the picture
     hop_seconds: float = 0.01
 
     @property
@@ -63,16 +63,17 @@ def transcribe_files(model: AcousticModel, config: DataConfig, paths: list[Path]
     transcriptions: list[Transcription] = []
     for start in range(0, len(paths), BATCH_SIZE):
         batch = paths[start : start + BATCH_SIZE]
-        features, lengths = features_of([read_wav(path, sample_rate=SAMPLE_RATE).samples for path in batch],
-                                        augment=False)  # fmt: skip
+        waves = [read_wav(path, sample_rate=SAMPLE_RATE).samples for path in batch]
+        features, lengths = features_of(waves, augment=False)
         out = model(features, lengths)
         for row, (path, symbols) in enumerate(zip(batch, recognise(out.log_probs, out.lengths, decoding))):
             log_probs = out.log_probs[row, : int(out.lengths[row])].cpu()
             spans = [
                 (first * step, end * step) for _, first, end in ctc_forced_alignment(log_probs, symbols, blank=BLANK)
             ]
-            transcriptions.append(Transcription(str(path), symbols, spans,
-                                                features[row, : int(lengths[row])].cpu().numpy(),
+            decibels, _ = features_of.spectrogram(torch.from_numpy(waves[row])[None].to(device),
+                                                  torch.tensor([len(waves[row])], device=device))  # fmt: skip
+            transcriptions.append(Transcription(str(path), symbols, spans, decibels[0].cpu().numpy(),
                                                 config.hop_ms / 1000))  # fmt: skip
     return transcriptions
 
@@ -151,22 +152,24 @@ def plot_confusion(report: HeldOutReport, path: Path) -> Path:
 
 
 def plot_alignment(transcription: Transcription, path: Path) -> Path:
-    """Draw the file's features over time with each recognised digit's span marked on them."""
+    """Draw the file's log-mel spectrogram with each recognised digit at the frames its forced alignment gives it."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    seconds = transcription.features.shape[0] * transcription.hop_seconds
+    frames, bands = transcription.spectrogram.shape
+    seconds = frames * transcription.hop_seconds
     figure, axes = plt.subplots(figsize=(max(6.0, 2.0 + 4.0 * seconds), 3.5))
-    axes.imshow(transcription.features.T, origin="lower", aspect="auto", cmap="magma",
-                extent=(0.0, seconds, 0, transcription.features.shape[1]))  # fmt: skip
+    axes.imshow(transcription.spectrogram.T, origin="lower", aspect="auto", cmap="magma",
+                extent=(0.0, seconds, 0, bands))  # fmt: skip
     for symbol, (start, end) in zip(transcription.symbols, transcription.spans):
-        axes.axvspan(start, end, color="cyan", alpha=0.25)
-        axes.text((start + end) / 2, transcription.features.shape[1] * 0.92, SYMBOLS[symbol], color="white",
-                  ha="center", va="top", fontsize=14, fontweight="bold")  # fmt: skip
+        axes.axvspan(start, end, color="cyan", alpha=0.6)  # CTC's spike: the frames that emit the digit
+        axes.text((start + end) / 2, bands * 0.97, SYMBOLS[symbol], color="white", ha="center", va="top",
+                  fontsize=14, fontweight="bold")  # fmt: skip
+    axes.set_xlim(0.0, seconds)
     axes.set_xlabel("seconds")
-    axes.set_ylabel("feature")
+    axes.set_ylabel("mel band")
     axes.set_title(f"{Path(transcription.file).name}: {transcription.text or '(nothing heard)'}", fontsize=10)
     figure.tight_layout()
     with atomic_path(path) as temporary:
