@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import shutil
 
 import numpy as np
 import pytest
@@ -114,3 +115,12 @@ def test_isolated_utterances_are_each_recording_as_recorded(digits):
         signal, spans = render(string, digits)
         np.testing.assert_array_equal(signal, digits.samples[position])
         assert spans == [(0, len(signal))]
+
+
+def test_a_corrupt_recording_in_the_folder_is_a_one_line_error_naming_it(digit_folder, tmp_path):
+    folder = tmp_path / "recordings"
+    shutil.copytree(digit_folder, folder)
+    (folder / "3_alice_7.wav").write_bytes(b"RIFF\x10\x00\x00\x00WAVEfmt ")  # a header cut short
+    with pytest.raises(SeqlabError, match=r"3_alice_7\.wav") as raised:
+        read_spoken_digits(folder)
+    assert "\n" not in str(raised.value)
