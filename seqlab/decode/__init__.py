@@ -16,7 +16,7 @@ from seqlab.lazy_exports import lazy_exports
 _EXPORTS = {
     "BeamSearch": "seqlab.decode.policies",
     "classify_errors": "seqlab.decode.scoring",
-    "ctc_forced_alignment": "seqlab.decode.ctc",
+    "ctc_forced_alignment": "seqlab.decode.ctc_alignment",
     "ctc_greedy": "seqlab.decode.ctc",
     "ctc_prefix_beam_search": "seqlab.decode.ctc",
     "CTCHypothesis": "seqlab.decode.ctc",

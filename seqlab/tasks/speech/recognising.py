@@ -2,7 +2,7 @@
 
 ``seqlab speech transcribe`` and ``seqlab speech evaluate`` call these. A transcription carries
 each digit's place in time from the forced alignment of the recognised digits (the best CTC path
-that spells them, :func:`seqlab.decode.ctc.ctc_forced_alignment`): output frame f of a model that
+that spells them, :func:`seqlab.decode.ctc_alignment.ctc_forced_alignment`): output frame f of a model that
 subsamples time s times covers the input frames s·f to s·f + s − 1.
 """
 
@@ -17,7 +17,7 @@ import torch
 from seqlab.atomic_file import atomic_path
 from seqlab.audio.wav import read_wav
 from seqlab.data.spoken_digits import SAMPLE_RATE, transcript
-from seqlab.decode.ctc import ctc_forced_alignment
+from seqlab.decode.ctc_alignment import ctc_forced_alignment
 from seqlab.decode.symbol_ngram import SymbolNgramLM
 from seqlab.metrics.confusion import ConfusionMatrix, plot_confusion_matrix
 from seqlab.models.acoustic_model import AcousticModel
