@@ -70,11 +70,12 @@ class Seq2Seq(nn.Module):
                 otherwise the model's own most likely token of the previous step is fed.
             generator: draws the teacher-forcing coins (a private stream keeps runs repeatable).
         """
-        state = self.decoder.start(self.encoder(source, lengths))
-        if teacher_forcing >= 1.0:
-            logits, attention = self.decoder.teacher_forced(target_input, state)
-        else:
-            logits, attention = self._partly_teacher_forced(target_input, state, teacher_forcing, generator)
+        with self.decoder.rnn.one_weight_drop_mask():  # one DropConnect mask for all the decoder's steps
+            state = self.decoder.start(self.encoder(source, lengths))
+            if teacher_forcing >= 1.0:
+                logits, attention = self.decoder.teacher_forced(target_input, state)
+            else:
+                logits, attention = self._partly_teacher_forced(target_input, state, teacher_forcing, generator)
         if targets is None:
             return Seq2SeqOutput(logits, attention, None, None, 0)
         return with_loss(logits, attention, targets, padding_id=self.config.padding_id, label_smoothing=label_smoothing)

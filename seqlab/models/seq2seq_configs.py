@@ -21,6 +21,10 @@ ATTENTIONS = {
     "luong-general": "Luong et al. 2015: score h_t W_a h_s",
     "luong-concat": "Luong et al. 2015: score v_a . tanh(W_a [h_t; h_s])",
 }
+DROPOUT_KINDS = {
+    "standard": "Srivastava et al. 2014: a fresh mask at every position",
+    "locked": "Gal & Ghahramani 2016, §4 (variational): one mask per sentence, the same at every position",
+}
 
 
 @dataclass
@@ -40,6 +44,9 @@ class Seq2SeqConfig:
     input_feeding: bool = True  # Luong: feed the last attentional vector to the next step's input
     scaled_scores: bool = False  # Luong's dot and general scores divided by √hidden_size (Vaswani et al.)
     dropout: float = 0.3  # on embeddings, between layers and before the output layer
+    dropout_kind: str = "standard"  # one of DROPOUT_KINDS: how the embedding and output dropouts draw their masks
+    word_dropout: float = 0.0  # drop whole words of both vocabularies, one mask per batch (Gal & Ghahramani 2016, §4.2)
+    weight_drop: float = 0.0  # DropConnect on every recurrent W_hh, one mask per batch (Merity et al. 2018, §2)
     tie_embeddings: bool = False  # the output layer reuses the target embedding (needs output size = embedding)
     padding_id: int = 0  # the padding token of both vocabularies: never attended to, never predicted
 
@@ -54,8 +61,11 @@ class Seq2SeqConfig:
         for name in ("encoder_layers", "decoder_layers", "attention_size"):
             if getattr(self, name) < 1:
                 raise SeqlabError(f"{name} must be at least 1, got {getattr(self, name)}")
-        if not 0.0 <= self.dropout < 1.0:
-            raise SeqlabError(f"dropout must be in [0, 1), got {self.dropout}")
+        for name in ("dropout", "word_dropout", "weight_drop"):
+            if not 0.0 <= getattr(self, name) < 1.0:
+                raise SeqlabError(f"{name} must be in [0, 1), got {getattr(self, name)}")
+        if self.dropout_kind not in DROPOUT_KINDS:
+            raise SeqlabError(f"dropout_kind must be one of {list(DROPOUT_KINDS)}, got {self.dropout_kind!r}")
         if self.scaled_scores and self.attention not in ("luong-dot", "luong-general"):
             raise SeqlabError(f"scaled_scores is for luong-dot and luong-general, not {self.attention!r}")
         if self.attention == "luong-dot" and self.encoder_size != self.hidden_size:

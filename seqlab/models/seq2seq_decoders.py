@@ -39,6 +39,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from seqlab.models.seq2seq_configs import Seq2SeqConfig
+from seqlab.models.seq2seq_dropout import StepMasks, draw_step_masks, embed_targets, masked
 from seqlab.models.seq2seq_encoder import RECURRENT_LAYERS, EncodedSource
 from seqlab.models.source_groups import regroup
 from seqlab.nn import AdditiveAttention, MultiplicativeAttention
@@ -60,6 +61,7 @@ class DecoderState:
     feed: torch.Tensor | None  # (N, H) Luong's attentional vector of the previous step (input feeding)
     attention: torch.Tensor | None  # (N, t, S) the attention weights of the steps so far, when kept
     rows_per_source: int = 1  # R
+    masks: StepMasks | None = None  # the dropout masks every step reads (training; seqlab.models.seq2seq_dropout)
 
     def select(self, order: torch.Tensor) -> DecoderState:
         """The state of rows ``order`` (M,), in that order: beams expand, reorder and drop rows this way."""
@@ -80,6 +82,7 @@ class DecoderState:
             feed=per_row(self.feed),
             attention=per_row(self.attention),
             rows_per_source=rows_per_source,
+            masks=None if self.masks is None else self.masks.select(order),
         )
 
     def attend(self, attention: nn.Module, query: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -112,7 +115,10 @@ class OutputLayer(nn.Module):
     """Features → logits over the target vocabulary, optionally through the target embedding matrix.
 
     With ``tied`` (Press & Wolf 2017) the features are first projected to the embedding size and
-    the embedding matrix is the output matrix.
+    the embedding matrix is the output matrix. Tied, the matrix is restarted as N(0, 1/E) (padding
+    row zero), the scale of Vaswani et al.'s tied embeddings: torch's N(0, 1) would give logits
+    of deviation near 5 at the first step (a first loss of about 16 nats against log V ≈ 9 measured
+    on Multi30k), which training then spends its first hundreds of steps undoing.
     """
 
     def __init__(self, features: int, embedding: nn.Embedding, *, tied: bool):
@@ -121,6 +127,11 @@ class OutputLayer(nn.Module):
         width = embedding.embedding_dim if tied else embedding.num_embeddings
         self.projection = nn.Linear(features, width)
         self.bias = nn.Parameter(torch.zeros(embedding.num_embeddings)) if tied else None
+        if tied:
+            nn.init.normal_(embedding.weight, mean=0.0, std=embedding.embedding_dim**-0.5)
+            if embedding.padding_idx is not None:
+                with torch.no_grad():
+                    embedding.weight[embedding.padding_idx].zero_()
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         projected = self.projection(features)
@@ -141,11 +152,27 @@ class _RecurrentDecoder(nn.Module):
             config.hidden_size,
             num_layers=config.decoder_layers,
             dropout=config.dropout if config.decoder_layers > 1 else 0.0,
+            weight_drop=config.weight_drop,
         )
         bridge_input = config.hidden_size if config.attention == "bahdanau" else config.encoder_size
         self.bridge = nn.Linear(bridge_input, config.decoder_layers * config.hidden_size)
         self.dropout = nn.Dropout(config.dropout)
+        self.features = features  # F: the output layer's input
         self.output = OutputLayer(features, self.embedding, tied=config.tie_embeddings)
+
+    def step_masks(self, encoded: EncodedSource) -> StepMasks | None:
+        """The dropout masks this pass holds over all its steps (None in evaluation)."""
+        return draw_step_masks(self.config, self.embedding, encoded.states.size(0), self.features, self.training)
+
+    def embed(self, tokens: torch.Tensor, state: DecoderState) -> torch.Tensor:
+        """Previous tokens ``(N,)`` or ``(N, T)`` → their embeddings with dropout ``(N, [T,] E)``."""
+        masks = state.masks
+        return masked(embed_targets(self.embedding, tokens, masks), masks and masks.inputs, self.dropout)
+
+    def logits(self, features: torch.Tensor, state: DecoderState) -> torch.Tensor:
+        """Output features ``(N, [T,] F)`` → logits ``(N, [T,] V)``, with dropout before the output layer."""
+        masks = state.masks
+        return self.output(masked(features, masks and masks.features, self.dropout))
 
     def first_hidden(self, encoded: EncodedSource) -> tuple[torch.Tensor, ...]:
         """The RNN's first state: ``tanh(W_s ·)`` of the encoder's final states, per decoder layer.
@@ -169,22 +196,22 @@ class _RecurrentDecoder(nn.Module):
 
     def teacher_forced(self, target_input: torch.Tensor, state: DecoderState):
         """Every step with the gold previous tokens: logits (B, T, V) and attention (B, T, S) or None."""
-        embedded = self.dropout(self.embedding(target_input))  # (B, T, E)
+        embedded = self.embed(target_input, state)  # (B, T, E)
         features, weights = [], []
         for t in range(target_input.size(1)):
             step_features, state, step_weights = self.step_features(embedded[:, t], state)
             features.append(step_features)
             weights.append(step_weights)
-        logits = self.output(self.dropout(torch.stack(features, dim=1)))  # (B, T, V) in one product
+        logits = self.logits(torch.stack(features, dim=1), state)  # (B, T, V) in one product
         attention = None if weights[0] is None else torch.stack(weights, dim=1)
         return logits, attention
 
     def step(self, tokens: torch.Tensor, state: DecoderState, *, keep_attention: bool = False):
         """One step from previous tokens (N,): logits (N, V) and the next state."""
-        features, state, weights = self.step_features(self.dropout(self.embedding(tokens)), state)
+        features, state, weights = self.step_features(self.embed(tokens, state), state)
         if weights is not None:
             state = dataclasses.replace(state, attention=_appended(state.attention, weights, keep_attention))
-        return self.output(self.dropout(features)), state
+        return self.logits(features, state), state
 
 
 class ContextDecoder(_RecurrentDecoder):
@@ -210,6 +237,7 @@ class ContextDecoder(_RecurrentDecoder):
             context=encoded.summary if self.attention is None else None,
             feed=None,
             attention=None,
+            masks=self.step_masks(encoded),
         )
 
     def step_features(self, embedded: torch.Tensor, state: DecoderState):
@@ -250,6 +278,7 @@ class LuongDecoder(_RecurrentDecoder):
             context=None,
             feed=feed,
             attention=None,
+            masks=self.step_masks(encoded),
         )
 
     def step_features(self, embedded: torch.Tensor, state: DecoderState):
@@ -267,12 +296,12 @@ class LuongDecoder(_RecurrentDecoder):
     def teacher_forced(self, target_input: torch.Tensor, state: DecoderState):
         if self.config.input_feeding:
             return super().teacher_forced(target_input, state)
-        embedded = self.dropout(self.embedding(target_input))  # (B, T, E)
+        embedded = self.embed(target_input, state)  # (B, T, E)
         outputs, _ = self.run_rnn(embedded.transpose(0, 1), state.hidden)  # (T, B, H): all steps at once
         queries = outputs.transpose(0, 1)  # (B, T, H)
         context, weights = self.attention(queries, state.memory, state.mask, projected_keys=state.keys)
         attentional = self._attentional(context, queries)  # (B, T, H), weights (B, T, S)
-        return self.output(self.dropout(attentional)), weights
+        return self.logits(attentional, state), weights
 
 
 DECODERS = {

@@ -14,6 +14,7 @@ from torch import nn
 
 from seqlab.data.padded_batches import pack, padding_mask, unpack
 from seqlab.models.seq2seq_configs import Seq2SeqConfig
+from seqlab.models.seq2seq_dropout import dropped_source
 from seqlab.nn import GRU, LSTM
 
 RECURRENT_LAYERS = {"gru": GRU, "lstm": LSTM}
@@ -56,12 +57,14 @@ class RecurrentEncoder(nn.Module):
             num_layers=config.encoder_layers,
             bidirectional=config.bidirectional,
             dropout=config.dropout if config.encoder_layers > 1 else 0.0,
+            weight_drop=config.weight_drop,
         )
+        self.config = config
         self.dropout = nn.Dropout(config.dropout)
         self.directions = 2 if config.bidirectional else 1
 
     def forward(self, source: torch.Tensor, lengths: torch.Tensor) -> EncodedSource:
-        embedded = self.dropout(self.embedding(source))  # (B, S, E)
+        embedded = dropped_source(self.embedding, self.dropout, source, self.config)  # (B, S, E)
         packed_states, final = self.rnn(pack(embedded, lengths, batch_first=True))
         states, _ = unpack(packed_states, batch_first=True, total_length=source.size(1))  # (B, S, D*H)
         hidden = final[0] if isinstance(final, tuple) else final  # (L*D, B, H)

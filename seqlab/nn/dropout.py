@@ -28,8 +28,8 @@ def _check_probability(p: float) -> float:
     return float(p)
 
 
-def _keep_mask(shape: tuple[int, ...], p: float, like: Tensor) -> Tensor:
-    """Bernoulli(1 - p) mask scaled by 1 / (1 - p), of ``shape``, on ``like``'s device."""
+def keep_mask(shape: tuple[int, ...], p: float, like: Tensor) -> Tensor:
+    """Bernoulli(1 - p) mask scaled by 1 / (1 - p), of ``shape``, with ``like``'s dtype and device."""
     return like.new_empty(shape).bernoulli_(1 - p).div_(1 - p)
 
 
@@ -75,7 +75,7 @@ def locked_dropout(x: Tensor, p: float, training: bool, *, batch_first: bool = F
         raise SeqlabError(f"LockedDropout: expected a 3-D (time, batch, features) input, got {x.dim()}-D")
     shape = list(x.shape)
     shape[1 if batch_first else 0] = 1  # one mask, broadcast over every step
-    return x * _keep_mask(tuple(shape), p, x)
+    return x * keep_mask(tuple(shape), p, x)
 
 
 def embedding_dropout(embedding: Embedding, tokens: Tensor, p: float, training: bool) -> Tensor:
@@ -96,10 +96,21 @@ def embedding_dropout(embedding: Embedding, tokens: Tensor, p: float, training: 
     p = _check_probability(p)
     if not training or p == 0:
         return embedding(tokens)
-    weight = embedding.weight
-    masked = weight * _keep_mask((weight.size(0), 1), p, weight)  # (V, E)
+    masked = word_dropped(embedding.weight, p)  # (V, E)
     return F.embedding(tokens, masked, embedding.padding_idx, embedding.max_norm, embedding.norm_type,
                        embedding.scale_grad_by_freq, embedding.sparse)  # fmt: skip
+
+
+def word_dropped(weight: Tensor, p: float) -> Tensor:
+    """The embedding matrix ``weight`` with each row (word) zeroed with probability ``p``, the rest
+    scaled by 1 / (1 - p): the matrix :func:`embedding_dropout` looks words up in.
+
+    A decoder that embeds one token per step draws this once per sequence and looks up every step in it.
+
+    Shape:
+        weight ``(V, E)`` -> ``(V, E)``.
+    """
+    return weight * keep_mask((weight.size(0), 1), _check_probability(p), weight)
 
 
 def drop_connect(weight: Tensor, p: float, training: bool) -> Tensor:

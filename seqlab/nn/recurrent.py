@@ -28,8 +28,10 @@ gradient penalty); on the fused path that is up to torch's kernel (cuDNN's has n
 
 from __future__ import annotations
 
+import contextlib
 import numbers
 import warnings
+from collections.abc import Iterator
 
 import torch
 from torch import Tensor
@@ -86,6 +88,7 @@ class RecurrentBase(Module):
         self.bidirectional, self.proj_size = bidirectional, proj_size
         self.implementation = implementation
         self.weight_drop = _check_weight_drop(weight_drop)
+        self._held_parameters: dict[str, Tensor] | None = None  # set inside one_weight_drop_mask()
         self.uses_fused_kernel = rule.is_plain and implementation != "per_step"
         self._register_parameters(factory)
         self.reset_parameters()
@@ -202,7 +205,7 @@ class RecurrentBase(Module):
         options = dict(
             num_layers=self.num_layers, dropout=self.dropout, training=self.training, bidirectional=self.bidirectional
         )
-        current = self._parameters_for_this_pass()
+        current = self._held_parameters if self._held_parameters is not None else self._parameters_for_this_pass()
         if self.uses_fused_kernel and not auto_runs_per_step(self, input, batch_sizes):
             return run_fused(
                 self.mode,
@@ -227,6 +230,20 @@ class RecurrentBase(Module):
         )
         output = output.view(length, batch, -1)
         return (output.transpose(0, 1) if self.batch_first else output), final
+
+    @contextlib.contextmanager
+    def one_weight_drop_mask(self) -> Iterator[None]:
+        """Inside this block every forward pass reuses one DropConnect mask of ``W_hh``.
+
+        Merity et al. (2018, §2) draw one mask per sequence. A layer called once per sequence does
+        that by itself; a decoder that calls it once per target token wraps the whole sequence in
+        this block. Outside training, or with ``weight_drop=0``, the block changes nothing.
+        """
+        self._held_parameters = self._parameters_for_this_pass()
+        try:
+            yield
+        finally:
+            self._held_parameters = None
 
     def _parameters_for_this_pass(self) -> dict[str, Tensor]:
         """Every parameter by name, with ``W_hh`` DropConnect-masked when training with weight_drop.

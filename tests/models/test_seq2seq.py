@@ -3,6 +3,8 @@ equations of Bahdanau et al. 2015 and Luong et al. 2015 written out here step by
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 
@@ -139,6 +141,22 @@ def test_tied_embeddings_share_the_target_embedding_matrix():
     source, lengths, target_input, targets = make_batch()
     model(source, lengths, target_input, targets=targets).loss.backward()
     assert model.decoder.embedding.weight.grad is not None
+
+
+@pytest.mark.parametrize("tied", [False, True])
+def test_an_untrained_model_starts_near_the_uniform_distribution_tied_or_not(tied):
+    """Its first loss is about log V: a tied matrix started as torch's N(0, 1) embeddings would begin
+    near 2 log V (16 nats on Multi30k's 8,000 pieces), which training spends its first steps undoing."""
+    vocab, embedding = 2000, 256
+    torch.manual_seed(0)
+    config = Seq2SeqConfig(source_vocab_size=50, target_vocab_size=vocab, embedding_size=embedding, hidden_size=32,
+                           attention_size=16, dropout=0.0, tie_embeddings=tied)  # fmt: skip
+    model = Seq2Seq(config)
+    assert not model.decoder.embedding.weight[config.padding_id].any()
+    source, target = torch.randint(1, 50, (8, 10)), torch.randint(1, vocab, (8, 10))
+    with torch.no_grad():
+        loss = model(source, torch.full((8,), 10), target, targets=target).loss
+    assert abs(float(loss) - math.log(vocab)) < 0.5
 
 
 def test_dot_attention_refuses_encoder_states_of_another_width():

@@ -89,6 +89,38 @@ def test_weight_drop_keeps_the_fused_kernel_and_leaves_the_parameters_untouched(
     assert torch.equal(lstm.weight_hh_l0, before)
 
 
+@pytest.mark.parametrize("kind", LAYER_KINDS)
+def test_one_weight_drop_mask_holds_one_mask_over_every_call_in_the_block(kind):
+    """A decoder calls its layer once per token; inside the block every call reads the same masked W_hh,
+    the mask of torch's layer run on the whole sequence at once."""
+    p = 0.4
+    ours, theirs = twin_layers(kind, input_size=3, hidden_size=4, num_layers=2)
+    ours.weight_drop = p
+    x = torch.randn(6, 2, 3, dtype=torch.float64)
+    masks = _masks_drawn_like_weight_drop(ours, 11, p)
+    with torch.no_grad():
+        for name, mask in masks.items():
+            getattr(theirs, name).mul_(mask)
+    torch.manual_seed(11)
+    with ours.one_weight_drop_mask():
+        state, steps = None, []
+        for t in range(x.size(0)):  # one call per step, each carrying the state on
+            output, state = ours(x[t : t + 1], state)
+            steps.append(output)
+    torch.testing.assert_close(torch.cat(steps), theirs(x)[0], rtol=0, atol=1e-12)
+    torch.cat(steps).sum().backward()
+    for name, mask in masks.items():
+        assert torch.all(getattr(ours, name).grad[mask == 0] == 0)
+
+
+def test_outside_the_block_every_call_draws_a_new_mask():
+    gru = snn.GRU(3, 4, weight_drop=0.5)
+    x = torch.randn(2, 1, 3)
+    with gru.one_weight_drop_mask():
+        assert torch.equal(gru(x)[0], gru(x)[0])
+    assert not torch.equal(gru(x)[0], gru(x)[0])
+
+
 def test_weight_drop_is_off_in_eval_mode():
     ours, theirs = twin_layers("lstm", input_size=3, hidden_size=4)
     ours.weight_drop = 0.5
