@@ -44,7 +44,7 @@ class Seq2SeqConfig:
     input_feeding: bool = True  # Luong: feed the last attentional vector to the next step's input
     scaled_scores: bool = False  # Luong's dot and general scores divided by √hidden_size (Vaswani et al.)
     dropout: float = 0.3  # on embeddings, between layers and before the output layer
-    dropout_kind: str = "standard"  # one of DROPOUT_KINDS: how the embedding and output dropouts draw their masks
+    dropout_kind: str = "standard"  # one of DROPOUT_KINDS: the masks of the embedding and output dropouts
     word_dropout: float = 0.0  # drop whole words of both vocabularies, one mask per batch (Gal & Ghahramani 2016, §4.2)
     weight_drop: float = 0.0  # DropConnect on every recurrent W_hh, one mask per batch (Merity et al. 2018, §2)
     tie_embeddings: bool = False  # the output layer reuses the target embedding (needs output size = embedding)

@@ -6,8 +6,11 @@ evaluation mode and all scaling what they keep by ``1 / (1 - p)``:
 - ``dropout`` with ``dropout_kind``: on the embedded tokens (source and target) and on the
   decoder's output features. ``"standard"`` draws a fresh mask at every position;
   ``"locked"`` one mask per sentence, shared by all its positions (Gal & Ghahramani 2016, §4).
+  Between stacked layers the RNN's own dropout stays per position with either kind (Gal &
+  Ghahramani lock it there too; the presets stack no layers).
 - ``word_dropout``: whole words of each vocabulary, so that every occurrence of a dropped word
-  in the batch embeds as zeros (Gal & Ghahramani 2016, §4.2).
+  in the batch embeds as zeros (Gal & Ghahramani 2016, §4.2, who draw per sequence; one draw
+  per batch here, as AWD-LSTM's embedding dropout).
 - ``weight_drop``: DropConnect on the recurrent matrices ``W_hh`` (Merity et al. 2018, §2),
   one mask per batch: the encoder's layer draws it at its one call, and the decoder's is held
   over all the steps of a batch (:meth:`seqlab.nn.GRU.one_weight_drop_mask`).
@@ -15,6 +18,9 @@ evaluation mode and all scaling what they keep by ``1 / (1 - p)``:
 The decoder calls its RNN once per target token, so a mask "per sentence" or "per batch" must
 outlive a step: :class:`StepMasks` are drawn when the decoder starts and ride in its state,
 read the same at every step whether training is teacher forced or feeds the model's own tokens.
+The DropConnect mask is held by :meth:`Seq2Seq.forward <seqlab.models.seq2seq.Seq2Seq.forward>`;
+a caller stepping a model in training mode by :meth:`~seqlab.models.seq2seq.Seq2Seq.step` wraps
+its steps in the decoder RNN's ``one_weight_drop_mask()`` itself.
 """
 
 from __future__ import annotations
@@ -84,4 +90,5 @@ def masked(values: torch.Tensor, mask: torch.Tensor | None, dropout: nn.Dropout)
     """``values`` ``(N, D)`` or ``(N, T, D)`` times the held mask ``(N, D)``; standard dropout without one."""
     if mask is None:
         return dropout(values)
+    mask = mask.to(values.dtype)  # under autocast the values may be half precision
     return values * (mask if values.dim() == 2 else mask.unsqueeze(1))

@@ -105,7 +105,8 @@ def word_dropped(weight: Tensor, p: float) -> Tensor:
     """The embedding matrix ``weight`` with each row (word) zeroed with probability ``p``, the rest
     scaled by 1 / (1 - p): the matrix :func:`embedding_dropout` looks words up in.
 
-    A decoder that embeds one token per step draws this once per sequence and looks up every step in it.
+    A decoder that embeds one token per step draws this once per batch and looks up every step in it
+    (per batch as AWD-LSTM's embedding dropout; Gal & Ghahramani's §4.2 draws per sequence).
 
     Shape:
         weight ``(V, E)`` -> ``(V, E)``.

@@ -237,13 +237,14 @@ class RecurrentBase(Module):
 
         Merity et al. (2018, §2) draw one mask per sequence. A layer called once per sequence does
         that by itself; a decoder that calls it once per target token wraps the whole sequence in
-        this block. Outside training, or with ``weight_drop=0``, the block changes nothing.
+        this block. Outside training, or with ``weight_drop=0``, the block changes nothing. A block
+        inside another draws its own mask and gives the outer one back when it ends.
         """
-        self._held_parameters = self._parameters_for_this_pass()
+        outer, self._held_parameters = self._held_parameters, self._parameters_for_this_pass()
         try:
             yield
         finally:
-            self._held_parameters = None
+            self._held_parameters = outer
 
     def _parameters_for_this_pass(self) -> dict[str, Tensor]:
         """Every parameter by name, with ``W_hh`` DropConnect-masked when training with weight_drop.

@@ -1,9 +1,12 @@
 """The dropout variants of the RNN encoder–decoder, each by its defining property: a locked mask is one
 per sentence at every position, a dropped word is zeros wherever it occurs, DropConnect holds one
 mask over all the decoder's steps, and the two ways of training (teacher forced, or stepped token by
-token) read the same masks."""
+token) read the same masks. (One layer each side: between stacked layers the RNN's own dropout is
+per position.)"""
 
 from __future__ import annotations
+
+import copy
 
 import pytest
 import torch
@@ -11,6 +14,7 @@ import torch
 from seqlab.errors import SeqlabError
 from seqlab.models.seq2seq import Seq2Seq
 from seqlab.models.seq2seq_configs import Seq2SeqConfig
+from seqlab.nn import recurrent
 
 SOURCE_VOCAB, TARGET_VOCAB = 11, 9
 ALL_ON = {"dropout": 0.4, "dropout_kind": "locked", "word_dropout": 0.3, "weight_drop": 0.3}
@@ -37,12 +41,16 @@ def seeded(function, *arguments, seed=7, **keywords):
     return function(*arguments, **keywords)
 
 
-@pytest.mark.parametrize("attention", ["none", "bahdanau", "luong-general"])
+DECODERS = [("none", True), ("bahdanau", True), ("luong-general", True), ("luong-general", False)]
+
+
+@pytest.mark.parametrize("attention, input_feeding", DECODERS)
 @pytest.mark.parametrize("cell", ["gru", "lstm"])
-def test_teacher_forced_and_stepped_training_read_the_same_held_masks(attention, cell):
+def test_teacher_forced_and_stepped_training_read_the_same_held_masks(attention, input_feeding, cell):
     """Stepping with the gold token fed by a coin that always lands "gold" equals teacher forcing from the
-    same seed: every locked, word and DropConnect mask is drawn before the first step and held."""
-    model = make_model(attention, cell, **ALL_ON)
+    same seed: every locked, word and DropConnect mask is drawn before the first step and held. (Luong
+    without input feeding runs its RNN once over all steps when teacher forced, once per step otherwise.)"""
+    model = make_model(attention, cell, input_feeding=input_feeding, **ALL_ON)
     source, lengths, target_input, targets = make_batch()
     forced = seeded(model, source, lengths, target_input, targets=targets)
     stepped = seeded(model, source, lengths, target_input, targets=targets, teacher_forcing=1 - 1e-12)
@@ -91,24 +99,39 @@ def test_word_dropout_drops_a_word_wherever_it_occurs_in_the_batch():
     words = torch.arange(TARGET_VOCAB).repeat(3, 1)  # every word three times
     embedded = model.decoder.embed(words, state)  # (3, V, E)
     weight = model.decoder.embedding.weight
-    dropped = [word for word in range(TARGET_VOCAB) if bool((embedded[0, word] == 0).all())]
-    assert 0 < len(dropped) < TARGET_VOCAB
-    for word in range(TARGET_VOCAB):
+    real = range(1, TARGET_VOCAB)  # padding (0) embeds as zeros anyway
+    dropped = [word for word in real if bool((embedded[0, word] == 0).all())]
+    assert 0 < len(dropped) < len(real)
+    for word in real:
         expected = torch.zeros_like(weight[word]) if word in dropped else weight[word] / (1 - p)
         for row in range(3):
             torch.testing.assert_close(embedded[row, word], expected, rtol=0, atol=1e-12)
 
 
-def test_the_decoder_holds_one_dropconnect_mask_over_all_its_steps():
-    model = make_model("luong-general", weight_drop=0.5)
-    calls = []
-    model.decoder.rnn.register_forward_hook(lambda module, inputs, output: calls.append(module._held_parameters))
+@pytest.mark.parametrize("attention", ["bahdanau", "luong-general"])
+def test_every_decoder_step_reads_the_one_dropconnect_mask_of_its_batch(monkeypatch, attention):
+    """Merity et al. 2018, §2: one mask per batch. A training pass equals an evaluation of the same
+    model whose W_hh are replaced by the masked matrices drawn, each drawn once though the decoder
+    runs its RNN once per step."""
+    model = make_model(attention, weight_drop=0.5)
+    drawn = []  # (parameter, its masked copy) in the order drawn
+
+    def recording_drop_connect(weight, p, training):
+        masked = torch.nn.functional.dropout(weight, p, training=training)
+        drawn.append((weight, masked))
+        return masked
+
+    monkeypatch.setattr(recurrent, "drop_connect", recording_drop_connect)
     source, lengths, target_input, targets = make_batch()
-    seeded(model, source, lengths, target_input, targets=targets)
-    assert len(calls) == target_input.size(1)  # input feeding: one call per step
-    masked = [held["weight_hh_l0"] for held in calls]
-    assert all(weights is masked[0] for weights in masked)
-    assert bool((masked[0] == 0).any()) and not bool((model.decoder.rnn.weight_hh_l0 == 0).any())
+    trained = seeded(model, source, lengths, target_input, targets=targets)
+    names = {id(parameter): name for name, parameter in model.named_parameters()}
+    drawn_names = [names[id(weight)] for weight, _ in drawn]
+    assert sorted(drawn_names) == sorted(name for name in names.values() if "weight_hh" in name)  # each once
+    frozen = copy.deepcopy(model).eval()
+    with torch.no_grad():
+        for (_, masked), name in zip(drawn, drawn_names):
+            frozen.get_parameter(name).copy_(masked)
+    torch.testing.assert_close(frozen(source, lengths, target_input).logits, trained.logits, rtol=0, atol=1e-12)
 
 
 @pytest.mark.parametrize("attention", ["bahdanau", "luong-concat"])

@@ -121,6 +121,16 @@ def test_outside_the_block_every_call_draws_a_new_mask():
     assert not torch.equal(gru(x)[0], gru(x)[0])
 
 
+def test_a_block_inside_another_gives_the_outer_mask_back():
+    gru = snn.GRU(3, 4, weight_drop=0.5)
+    x = torch.randn(2, 1, 3)
+    with gru.one_weight_drop_mask():
+        outer = gru(x)[0]
+        with gru.one_weight_drop_mask():
+            assert not torch.equal(gru(x)[0], outer)
+        assert torch.equal(gru(x)[0], outer)
+
+
 def test_weight_drop_is_off_in_eval_mode():
     ours, theirs = twin_layers("lstm", input_size=3, hidden_size=4)
     ours.weight_drop = 0.5
