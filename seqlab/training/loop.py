@@ -153,7 +153,8 @@ def train(
         state.averaging_since = state.step
     while (reason := stop()) is None:
         done, total = task.progress(state.position)
-        with EpochProgress(state.epoch + 1, total, done, enabled=progress, unit=task.unit, log=log) as bar:
+        with EpochProgress(state.epoch + 1, total, done, enabled=progress, unit=task.progress_unit or task.unit,
+                           loss_unit=task.unit, log=log) as bar:  # fmt: skip
             batches = 0
             for batch in task.train_batches(state.epoch, state.position):
                 batches += 1

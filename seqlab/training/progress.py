@@ -29,7 +29,10 @@ class EpochProgress:
         total_tokens: the training tokens in one epoch.
         done_tokens: the tokens of this epoch already trained on (when resuming).
         enabled: False shows nothing.
-        unit: what a token is; characters show bits per character, others perplexity.
+        unit: what the epoch is counted in ("word", "frame", ...).
+        loss_unit: what the loss is per: per character it is also shown as bits per character,
+            per counted unit as perplexity; a loss per anything else (a sentence, an utterance)
+            is shown alone. None: the same as ``unit``.
         log: where plain lines go when standard error is not a terminal.
         terminal: draw a bar (True) or write plain lines (False); None asks standard error.
         interval: seconds between plain lines.
@@ -43,12 +46,14 @@ class EpochProgress:
         *,
         enabled: bool,
         unit: str = "token",
+        loss_unit: str | None = None,
         log: Callable[[str], None] | None = None,
         terminal: bool | None = None,
         interval: float = LOG_INTERVAL_SECONDS,
     ):
         self.running_loss: float | None = None
         self._epoch, self._total, self._done, self._unit = epoch, total_tokens, done_tokens, unit
+        self._loss_unit = unit if loss_unit is None else loss_unit
         self._terminal = sys.stderr.isatty() if terminal is None else terminal
         self._log = log or (lambda line: print(line, file=sys.stderr, flush=True))
         self._interval, self._enabled = interval, enabled
@@ -85,9 +90,9 @@ class EpochProgress:
 
     def _scores(self) -> dict[str, str]:
         scores = {"loss": f"{self.running_loss:.3f}"}
-        if self._unit == "char":
+        if self._loss_unit == "char":
             scores["bpc"] = f"{self.running_loss / math.log(2):.3f}"
-        else:
+        elif self._loss_unit == self._unit:
             scores["ppl"] = f"{math.exp(min(self.running_loss, 50.0)):.1f}"
         return scores
 

@@ -94,6 +94,8 @@ class Task(ABC):
 
     Attributes:
         unit: what :attr:`StepLoss.tokens` counts ("word", "char", "token", ...), for logs.
+        progress_unit: what :meth:`progress` and :attr:`TrainBatch.size` count, for the progress
+            display; None: the same as ``unit``.
         selection: the held-out score the engine compares runs and epochs by.
         headline: the score drawn beside the loss in ``curves.png``.
         equal_shares: every process's batch at every step has the same number of real
@@ -103,6 +105,7 @@ class Task(ABC):
     """
 
     unit: str = "token"
+    progress_unit: str | None = None
     selection: Selection = LOWEST_LOSS
     headline: str = "loss"
     equal_shares: bool = False

@@ -151,6 +151,16 @@ def test_transferred_vectors_start_the_embedding_and_frozen_ones_stay(corpus, tm
         np.testing.assert_array_equal(model.embedding.weight[vocab.tokens.index(word)].numpy(), vectors[word])
 
 
+def test_the_progress_of_an_epoch_is_counted_in_words_and_its_loss_per_sentence_has_no_perplexity(corpus, tmp_path):
+    lines = []
+    classify.train(tmp_path / "run", corpus=corpus, overrides={**TINY, "training": {**TINY["training"], "epochs": 1}},
+                   progress=True, log=lines.append)  # fmt: skip
+    progress = [line for line in lines if line.startswith("epoch 1 |")]
+    words = sum(len(re.findall(r"[^()\s]+\)", line)) for line in (corpus / "train.txt").read_text().splitlines())
+    assert progress and progress[-1].startswith(f"epoch 1 | 100.0% | {words:,}/{words:,} words |")
+    assert all("ppl" not in line for line in progress)
+
+
 @pytest.mark.skipif(not torch.distributed.is_available(), reason="needs torch.distributed")
 def test_two_processes_share_the_batches_and_train_to_the_end(corpus, trained, tmp_path):
     env = {**os.environ, "PYTHONPATH": str(Path(classify.__file__).parents[3])}

@@ -15,8 +15,8 @@ from seqlab.errors import SeqlabError
 from seqlab.models.seq2seq import Seq2Seq
 from seqlab.models.seq2seq_configs import Seq2SeqConfig
 from seqlab.nn import recurrent
+from tests.models.test_seq2seq import SOURCE_VOCAB, TARGET_VOCAB, make_batch
 
-SOURCE_VOCAB, TARGET_VOCAB = 11, 9
 ALL_ON = {"dropout": 0.4, "dropout_kind": "locked", "word_dropout": 0.3, "weight_drop": 0.3}
 
 
@@ -25,15 +25,6 @@ def make_model(attention="bahdanau", cell="gru", **overrides) -> Seq2Seq:
     settings = dict(source_vocab_size=SOURCE_VOCAB, target_vocab_size=TARGET_VOCAB, attention=attention, cell=cell,
                     embedding_size=6, hidden_size=5, attention_size=4, dropout=0.0)  # fmt: skip
     return Seq2Seq(Seq2SeqConfig(**(settings | overrides))).double().train()
-
-
-def make_batch():
-    """Two sources of lengths 5 and 3 (padded with 0) and targets of lengths 4 and 2."""
-    source = torch.tensor([[3, 4, 5, 6, 7], [8, 9, 10, 0, 0]])
-    lengths = torch.tensor([5, 3])
-    target_input = torch.tensor([[1, 3, 4, 5], [1, 6, 0, 0]])  # <bos>=1, then the target
-    targets = torch.tensor([[3, 4, 5, 2], [6, 2, 0, 0]])  # the target, then <eos>=2
-    return source, lengths, target_input, targets
 
 
 def seeded(function, *arguments, seed=7, **keywords):

@@ -51,14 +51,20 @@ def test_dropout_probabilities_outside_zero_to_one_are_refused():
         snn.LSTM(3, 4, weight_drop=-0.1)
 
 
-def _masks_drawn_like_weight_drop(layer, seed, p):
-    """The masks a weight_drop layer draws, in its order, from the same seed."""
+def _mask_like_weight_drop(ours, theirs, seed, p):
+    """Multiply torch's layer ``theirs`` by the masks the weight_drop layer ``ours`` will draw from
+    ``seed`` (in its order), then seed the generator so that it draws them; the masks by name."""
     torch.manual_seed(seed)
-    return {
+    masks = {
         name: torch.nn.functional.dropout(torch.ones_like(param), p)
-        for name, param in layer.named_parameters()
+        for name, param in ours.named_parameters()
         if name.startswith("weight_hh")
     }
+    with torch.no_grad():
+        for name, mask in masks.items():
+            getattr(theirs, name).mul_(mask)
+    torch.manual_seed(seed)
+    return masks
 
 
 @pytest.mark.parametrize("kind", LAYER_KINDS)
@@ -69,11 +75,7 @@ def test_weight_drop_equals_torch_run_on_the_masked_recurrent_weights(kind, impl
                                num_layers=2, bidirectional=True)  # fmt: skip
     ours.weight_drop = p
     x = torch.randn(6, 2, 3, dtype=torch.float64)
-    masks = _masks_drawn_like_weight_drop(ours, 11, p)
-    with torch.no_grad():
-        for name, mask in masks.items():
-            getattr(theirs, name).mul_(mask)
-    torch.manual_seed(11)
+    masks = _mask_like_weight_drop(ours, theirs, 11, p)
     output, _ = ours(x)
     torch.testing.assert_close(output, theirs(x)[0], rtol=0, atol=1e-12)
     output.sum().backward()
@@ -97,11 +99,7 @@ def test_one_weight_drop_mask_holds_one_mask_over_every_call_in_the_block(kind):
     ours, theirs = twin_layers(kind, input_size=3, hidden_size=4, num_layers=2)
     ours.weight_drop = p
     x = torch.randn(6, 2, 3, dtype=torch.float64)
-    masks = _masks_drawn_like_weight_drop(ours, 11, p)
-    with torch.no_grad():
-        for name, mask in masks.items():
-            getattr(theirs, name).mul_(mask)
-    torch.manual_seed(11)
+    masks = _mask_like_weight_drop(ours, theirs, 11, p)
     with ours.one_weight_drop_mask():
         state, steps = None, []
         for t in range(x.size(0)):  # one call per step, each carrying the state on

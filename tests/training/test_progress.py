@@ -33,3 +33,12 @@ def test_disabled_progress_says_nothing():
     with EpochProgress(1, 10, 0, enabled=False, log=lines.append, terminal=False, interval=0) as progress:
         progress.update(5, 1.0)
     assert lines == []
+
+
+def test_a_loss_per_sentence_counted_in_words_shows_no_perplexity():
+    lines = []
+    with EpochProgress(1, 90, 0, enabled=True, unit="word", loss_unit="sentence", log=lines.append, terminal=False,
+                       interval=0) as progress:  # fmt: skip
+        progress.update(9, 0.7)
+    assert lines[0].startswith("epoch 1 |  10.0% | 9/90 words |") and "loss 0.700" in lines[0]
+    assert "ppl" not in lines[0] and "bpc" not in lines[0]

@@ -48,6 +48,7 @@ class ClassificationTask(ExampleTask):
     """Labelled sentences; the model is selected by held-out accuracy."""
 
     unit = "sentence"
+    progress_unit = "word"  # the epoch is counted in the words of its sentences
     headline = "accuracy"
     selection = Selection("accuracy", higher_is_better=True)
 

@@ -85,6 +85,7 @@ class SpeechTask(ExampleTask):
     """Utterances of spoken digits; the model is selected by held-out word (digit) error rate."""
 
     unit = "utterance"
+    progress_unit = "frame"  # the epoch is counted in the feature frames of its utterances
     headline = "wer"
     selection = Selection("wer", higher_is_better=False)
 

@@ -59,6 +59,7 @@ class TriggerTask(ExampleTask):
     """Clips with the trigger among distractors and noise; the model is selected by held-out event F1."""
 
     unit = "clip"
+    progress_unit = "frame"  # the epoch is counted in the feature frames of its clips
     headline = "f1"
     selection = Selection("f1", higher_is_better=True)
 
