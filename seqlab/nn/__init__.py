@@ -19,7 +19,7 @@ from seqlab.nn.cells import GRUCell, LSTMCell, RNNCell
 from seqlab.nn.clip import clip_grad_norm_, clip_grad_value_
 from seqlab.nn.crf import LinearChainCRF
 from seqlab.nn.dropout import LockedDropout, drop_connect, embedding_dropout, locked_dropout
-from seqlab.nn.recurrent import GRU, LSTM, RNN
+from seqlab.nn.recurrent_layers import GRU, LSTM, RNN
 from seqlab.nn.transformer import (
     DecoderLayer,
     EncoderLayer,

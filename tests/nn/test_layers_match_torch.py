@@ -5,6 +5,7 @@ kernels torch.nn calls, so it must match to rounding; the per-step path computes
 equations in another order, so it matches to 1e-12.
 """
 
+import doctest
 import itertools
 
 import pytest
@@ -12,6 +13,7 @@ import torch
 from torch.nn.utils.rnn import pack_padded_sequence
 
 import seqlab.nn as snn
+from seqlab.nn import recurrent_layers
 from tests.nn.conftest import LAYER_KINDS, twin_layers
 
 INPUT, HIDDEN, STEPS, BATCH = 3, 4, 5, 3
@@ -156,3 +158,8 @@ def test_dropout_between_layers_zeroes_the_next_layers_input_and_is_off_in_eval(
     reference = torch.nn.LSTM(INPUT, HIDDEN, num_layers=2, dtype=torch.float64)
     reference.load_state_dict(stacked.state_dict())
     torch.testing.assert_close(stacked(x)[0], reference(x)[0], **TOLERANCE)
+
+
+def test_the_layers_docstring_examples_run_as_written():
+    result = doctest.testmod(recurrent_layers, extraglobs={"torch": torch})
+    assert result.attempted >= 6 and result.failed == 0
