@@ -119,9 +119,10 @@ def _settings(spec: SentenceTaskSpec, out: Path, preset: str | None, corpus: str
     if name not in spec.presets:
         raise SeqlabError(f"unknown preset {name!r}; choose from {', '.join(sorted(spec.presets))}")
     data_overrides = {"corpus": find_corpus(str(corpus) if corpus is not None else spec.presets[name].data.corpus)}
-    vectors = (overrides or {}).get("data", {}).get("vectors")
-    if vectors:
-        data_overrides["vectors"] = absolute(vectors)
+    for field in ("vectors", "transfer_from"):  # paths kept in the run's config, valid from any folder
+        path = (overrides or {}).get("data", {}).get(field)
+        if path:
+            data_overrides[field] = absolute(path)
     return new_run_settings(spec.name, spec.presets, name, spec.model_class, overrides=overrides,
                             data_overrides=data_overrides, default=preset is None)  # fmt: skip
 

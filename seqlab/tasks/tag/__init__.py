@@ -7,6 +7,7 @@ Read top to bottom, the folder is the recipe:
     task        what a batch is, what the model is asked, what is measured (loss, conlleval's entity F1)
     presets     the settings of each reproduced tagger (Lample et al. 2016, Ma & Hovy 2016)
     checkpoint  the vocabularies of a run, and loading a trained tagger back
+    transfer    starting a tagger from another run's weights (e.g. WNUT-17's from CoNLL-2003's)
     run         a whole training run, from Python or from ``seqlab tag train``
     tagging     tagging sentences and scoring a file with a trained tagger
 

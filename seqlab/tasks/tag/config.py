@@ -28,6 +28,7 @@ class DataConfig:
     lowercase: bool = False  # words are looked up lower-cased (characters keep their case)
     zero_digits: bool = True  # words are looked up with every digit replaced by 0 (Lample et al.'s tagger)
     vectors: str | None = None  # a word2vec or GloVe file whose vectors start the word embeddings
+    transfer_from: str | None = None  # a finished tagging run whose weights start this one (e.g. CoNLL's)
     batch_size: int = 32  # sentences per batch, at most
     max_word_length: int = 40  # characters kept of a word (its first ones) for the character features
 

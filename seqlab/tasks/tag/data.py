@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -88,13 +89,14 @@ def retag(tags: tuple[str, ...] | list[str], scheme: str) -> list[str]:
 
 
 def prepare_tagging_data(config: DataConfig, *, vocabularies: tuple[SequenceVocab, SequenceVocab] | None = None,
-                         extra_words: list[str] = ()) -> TaggingData:  # fmt: skip
+                         extra_words: Sequence[str] = (), extra_chars: Sequence[str] = ()) -> TaggingData:  # fmt: skip
     """Read both files of ``config``, and encode them (building the vocabularies unless given).
 
     Args:
         vocabularies: the word and character vocabularies of a trained model.
-        extra_words: words to give ids besides the training words (those of transferred vectors, as
-            ``word_key`` writes them).
+        extra_words: words to give ids besides the training words (those of transferred vectors or
+            of a tagger to start from, as ``word_key`` writes them).
+        extra_chars: characters to give ids besides the training words' (a tagger's to start from).
 
     Raises:
         SeqlabError: a file is missing or malformed (file and line), or the training file holds no entity.
@@ -113,13 +115,8 @@ def prepare_tagging_data(config: DataConfig, *, vocabularies: tuple[SequenceVoca
     if vocabularies is None:
         keys = [" ".join(word_key(word, config) for word in sentence.words) for sentence in sentences["train"]]
         word_vocab = SequenceVocab.from_lines(keys, level="word", min_count=config.min_count)
-        if extra_words:
-            known = set(word_vocab.tokens)
-            ordinary = word_vocab.tokens[len(SPECIAL_TOKENS) :]
-            extra = [word for word in dict.fromkeys(extra_words) if word not in known]
-            word_vocab = SequenceVocab([*ordinary, *extra], level="word")
         char_vocab = SequenceVocab.from_lines(["".join(s.words) for s in sentences["train"]], level="char")
-        vocabularies = (word_vocab, char_vocab)
+        vocabularies = (_extended(word_vocab, extra_words), _extended(char_vocab, extra_chars))
     word_vocab, char_vocab = vocabularies
     tag_ids = {tag: index for index, tag in enumerate(tags)}
     examples = {}
@@ -133,6 +130,15 @@ def prepare_tagging_data(config: DataConfig, *, vocabularies: tuple[SequenceVoca
     origin = f"{folder} ({train_file}, {valid_file}; {file_scheme})"
     return TaggingData(word_vocab, char_vocab, tags, types, config.scheme, file_scheme, sentences, examples, repaired,
                        _singletons(examples["train"], word_vocab.unk_id), origin, _fingerprint(sentences))  # fmt: skip
+
+
+def _extended(vocab: SequenceVocab, extra: Sequence[str]) -> SequenceVocab:
+    """``vocab`` with the tokens of ``extra`` it lacks after its own, in the order given."""
+    if not extra:
+        return vocab
+    known = set(vocab.tokens)
+    added = [token for token in dict.fromkeys(extra) if token not in known]
+    return SequenceVocab([*vocab.tokens[len(SPECIAL_TOKENS) :], *added], level=vocab.level)
 
 
 def _singletons(examples: list[EncodedSentence], unk_id: int) -> frozenset[int]:

@@ -31,6 +31,7 @@ from seqlab.tasks.tag.config import DataConfig
 from seqlab.tasks.tag.data import TaggingData, prepare_tagging_data, word_key
 from seqlab.tasks.tag.presets import DEFAULT_PRESET, PRESETS
 from seqlab.tasks.tag.task import TaggingTask
+from seqlab.tasks.tag.transfer import SourceTagger, transfer_weights
 from seqlab.tasks.task_settings import RunSettings
 from seqlab.training.distributed import ProcessGroup
 
@@ -67,18 +68,28 @@ def train(out: str | Path, *, preset: str | None = None, corpus: str | Path | No
 
 def _prepare(settings: RunSettings, out: Path, resume: bool, group: ProcessGroup, device: torch.device,
              say: Say) -> PreparedRun:  # fmt: skip
-    """The data, the tagger (its embedding started from the vectors where given) and the task."""
+    """The data, the tagger (started from the vectors and from another tagger where given) and the task."""
     config: DataConfig = settings.data
-    vectors = None
+    vectors = source = None
     if config.vectors and not resume:
         vectors = rekeyed(load_vectors(config.vectors), lambda word: word_key(word, config))
+    if config.transfer_from and not resume:  # a resumed run has the source's words and weights already
+        source = SourceTagger.load(config.transfer_from, config)
+    extra_words = [
+        *(vectors.index_to_key if vectors is not None else ()),
+        *(source.words if source is not None else ()),
+    ]
     data = prepare_tagging_data(config, vocabularies=read_vocabularies(out) if resume else None,
-                                extra_words=vectors.index_to_key if vectors is not None else ())  # fmt: skip
+                                extra_words=extra_words,
+                                extra_chars=source.characters if source is not None else ())  # fmt: skip
     model = _build_model(settings, data)
     lines = [f"  {data.describe()}"]
     if vectors is not None:
-        found = _transfer(model, data, vectors, settings)
+        found = _copy_vectors(model, data, vectors, settings)
         lines.append(f"vectors: {found:,} of {len(data.word_vocab):,} words from {config.vectors}")
+    if source is not None:
+        summary = transfer_weights(model, data.word_vocab, data.char_vocab, source, config)
+        lines.append(summary.describe(source.directory, len(data.word_vocab)))
     parameters = sum(parameter.numel() for parameter in model.parameters())
     lines.append(f"model: {_describe(model.config)}, {parameters:,} parameters, on {device}")
     return PreparedRun(
@@ -102,7 +113,7 @@ def _build_model(settings: RunSettings, data: TaggingData) -> SequenceTagger:
         raise SeqlabError(f"model settings: {error}") from None
 
 
-def _transfer(model: SequenceTagger, data: TaggingData, vectors: KeyedVectors, settings: RunSettings) -> int:
+def _copy_vectors(model: SequenceTagger, data: TaggingData, vectors: KeyedVectors, settings: RunSettings) -> int:
     """Copy the vectors' rows into the word embedding; the number of words found."""
     if vectors.vector_size != model.config.embedding_size:
         raise SeqlabError(f"{settings.data.vectors}: vectors of {vectors.vector_size} dimensions, but the model's "
