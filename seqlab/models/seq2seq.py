@@ -95,8 +95,13 @@ class Seq2Seq(nn.Module):
     # The search interface of seqlab.decode.
 
     def start(self, source: torch.Tensor, lengths: torch.Tensor) -> DecoderState:
-        """The decoder's state before the first target token, for B source sentences."""
-        return self.decoder.start(self.encoder(source, lengths))
+        """The decoder's state before the first target token, for B source sentences.
+
+        In evaluation the state is one for search: once it holds several rows (beams) per source,
+        the context decoder steps from products of its weights with the encoder states, made once
+        per source (:mod:`seqlab.models.seq2seq_decoders`).
+        """
+        return self.decoder.start(self.encoder(source, lengths), for_search=not self.training)
 
     def step(self, tokens: torch.Tensor, state: DecoderState, *, keep_attention: bool = False):
         """tokens (N,) → log-probabilities (N, V) of the next token, and the next state.

@@ -27,6 +27,16 @@ attends with its *current* state ``h_t``:
 
 Without input feeding the recurrence never reads the attention, so teacher-forced training runs
 the RNN over all steps at once and attends for all of them in one batched product.
+
+**Beam search with the context decoder.** The context enters ``f`` and ``g`` only through
+products ``W c_i``, and ``W c_i = Σ_j α_ij (W h_j)``. So once a search holds R > 1 rows per
+source (beams, or several samples), :class:`ContextDecoder` multiplies the encoder states by the
+context's columns of the RNN's input weights and of the output layer once per source sentence,
+and every later step weighs those products with each row's α_i (S terms) instead of multiplying
+each row's ``c_i`` by the matrices (K terms: 1,024 in ``bahdanau-multi30k``); only while S < K,
+which it is for sentences of words or subwords. The R rows of a source share its products; the
+logits are the same to float rounding (BENCHMARKS.md times it). Greedy search (R = 1) steps as
+in training. Evaluation only (``for_search``): in training, dropout sits between ``c_i`` and ``g``.
 """
 
 from __future__ import annotations
@@ -62,6 +72,8 @@ class DecoderState:
     attention: torch.Tensor | None  # (N, t, S) the attention weights of the steps so far, when kept
     rows_per_source: int = 1  # R
     masks: StepMasks | None = None  # the dropout masks every step reads (training; seqlab.models.seq2seq_dropout)
+    for_search: bool = False  # a search in evaluation: steps of R > 1 rows read memory_products (ContextDecoder)
+    memory_products: torch.Tensor | None = None  # (G, S, D) or (G, D), made at the first such step
 
     def select(self, order: torch.Tensor) -> DecoderState:
         """The state of rows ``order`` (M,), in that order: beams expand, reorder and drop rows this way."""
@@ -83,6 +95,8 @@ class DecoderState:
             attention=per_row(self.attention),
             rows_per_source=rows_per_source,
             masks=None if self.masks is None else self.masks.select(order),
+            for_search=self.for_search,
+            memory_products=per_source(self.memory_products),
         )
 
     def attend(self, attention: nn.Module, query: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -101,6 +115,11 @@ class DecoderState:
     def row_context(self) -> torch.Tensor:
         """The fixed context vector of each row (N, K)."""
         return self.context.repeat_interleave(self.rows_per_source, dim=0)
+
+    def weigh(self, values: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+        """Each row's ``Σ_j α_j v_j`` over its own source: values (G, S, D) and weights (N, S) → (N, D)."""
+        grouped = weights.view(values.size(0), self.rows_per_source, -1).to(values.dtype)  # (G, R, S)
+        return torch.bmm(grouped, values).flatten(0, 1)
 
 
 def _appended(attention: torch.Tensor | None, weights: torch.Tensor, keep: bool) -> torch.Tensor | None:
@@ -137,7 +156,10 @@ class OutputLayer(nn.Module):
                     embedding.weight[embedding.padding_idx].zero_()
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
-        projected = self.projection(features)
+        return self.from_projection(self.projection(features))
+
+    def from_projection(self, projected: torch.Tensor) -> torch.Tensor:
+        """Logits from ``projection(features)`` (which already are the logits when untied)."""
         if self.embedding is None:
             return projected
         return F.linear(projected, self.embedding.weight, self.bias)
@@ -230,7 +252,8 @@ class ContextDecoder(_RecurrentDecoder):
             AdditiveAttention(h, k, config.attention_size) if config.attention == "bahdanau" else None
         )  # fmt: skip
 
-    def start(self, encoded: EncodedSource) -> DecoderState:
+    def start(self, encoded: EncodedSource, *, for_search: bool = False) -> DecoderState:
+        """The state before the first target token; ``for_search`` (in evaluation): for a search's steps."""
         keys = None if self.attention is None else self.attention.project_keys(encoded.states)
         return DecoderState(
             hidden=self.first_hidden(encoded),
@@ -241,7 +264,51 @@ class ContextDecoder(_RecurrentDecoder):
             feed=None,
             attention=None,
             masks=self.step_masks(encoded),
+            for_search=for_search and not self.training,
         )
+
+    def step(self, tokens: torch.Tensor, state: DecoderState, *, keep_attention: bool = False):
+        """One step (see :meth:`_RecurrentDecoder.step`): from the memory's products when a search
+        in evaluation holds R > 1 rows per source and the products pay (module docstring)."""
+        if not (state.for_search and not self.training and state.rows_per_source > 1 and self._products_pay(state)):
+            return super().step(tokens, state, keep_attention=keep_attention)
+        if state.memory_products is None:
+            memory = state.context if self.attention is None else state.memory
+            state = dataclasses.replace(state, memory_products=self._memory_products(memory))
+        return self._beam_step(tokens, state, keep_attention)
+
+    def _products_pay(self, state: DecoderState) -> bool:
+        """Whether weighing S products costs less than a product with the K-wide context (always without attention)."""
+        return self.attention is None or state.memory.size(1) < self.config.encoder_size
+
+    def _memory_products(self, memory: torch.Tensor) -> torch.Tensor:
+        """``[W_ih^c; W_o^c] h_j``: the context's columns of the RNN's and the output layer's weights, on each state.
+
+        Shape: memory (G, S, K) or the fixed contexts (G, K) → (G, S, D) or (G, D), with D = 3H + F
+        for a GRU (4H for an LSTM) and F the output projection's width (E tied, V untied).
+        """
+        e, k, h = self.config.embedding_size, self.config.encoder_size, self.config.hidden_size
+        on_context = torch.cat([self.rnn.weight_ih_l0[:, e:], self.output.projection.weight[:, h : h + k]])
+        return F.linear(memory, on_context)
+
+    def _beam_step(self, tokens: torch.Tensor, state: DecoderState, keep_attention: bool):
+        """:meth:`step` from the memory's products (module docstring): the same logits, to rounding."""
+        e, k, h = self.config.embedding_size, self.config.encoder_size, self.config.hidden_size
+        embedded = self.embedding(tokens)  # (N, E)
+        if self.attention is None:
+            products, weights = state.memory_products.repeat_interleave(state.rows_per_source, dim=0), None
+        else:
+            _, weights = state.attend(self.attention, state.hidden[0][-1])  # α_i from s_{i-1}
+            products = state.weigh(state.memory_products, weights)  # (N, D): Σ_j α_ij [W_ih^c; W_o^c] h_j
+        w_ih, w_o = self.rnn.weight_ih_l0, self.output.projection.weight
+        on_rnn, on_output = products.split([w_ih.size(0), w_o.size(0)], -1)
+        gates = torch.addmm(on_rnn, embedded, w_ih[:, :e].t())  # W_ih [E y_{i-1}; c_i], its bias added by the RNN
+        output, hidden = self.rnn.step_from_input_product(gates, state.hidden)  # s_i
+        projected = torch.addmm(on_output, output, w_o[:, :h].t())  # out of place: autocast casts these
+        projected = torch.addmm(projected, embedded, w_o[:, h + k :].t()) + self.output.projection.bias
+        attention = state.attention if weights is None else _appended(state.attention, weights, keep_attention)
+        # projected = W_o [s_i; c_i; E y_{i-1}] + b
+        return self.output.from_projection(projected), dataclasses.replace(state, hidden=hidden, attention=attention)
 
     def step_features(self, embedded: torch.Tensor, state: DecoderState):
         weights = None
@@ -270,7 +337,8 @@ class LuongDecoder(_RecurrentDecoder):
                                                  scaled=config.scaled_scores)  # fmt: skip
         self.combine = nn.Linear(k + h, h, bias=False)  # W_c of eq. 5
 
-    def start(self, encoded: EncodedSource) -> DecoderState:
+    def start(self, encoded: EncodedSource, *, for_search: bool = False) -> DecoderState:
+        """The state before the first target token (``for_search`` changes nothing here)."""
         hidden = self.first_hidden(encoded)
         feed = hidden[0].new_zeros(hidden[0].shape[1:]) if self.config.input_feeding else None  # h̃_0 = 0
         return DecoderState(

@@ -46,6 +46,7 @@ from seqlab.nn.fused import run_fused
 from seqlab.nn.implementation_choice import auto_runs_per_step
 from seqlab.nn.per_step import run_stack
 from seqlab.nn.rules import RecurrentRule, State
+from seqlab.nn.step_noise import StepNoise
 
 IMPLEMENTATIONS = ("auto", "fused", "per_step")
 
@@ -230,6 +231,38 @@ class RecurrentBase(Module):
         )
         output = output.view(length, batch, -1)
         return (output.transpose(0, 1) if self.batch_first else output), final
+
+    def step_from_input_product(self, product: Tensor, state: State) -> tuple[Tensor, State]:
+        """One time step of the whole stack in evaluation, given the first layer's ``W_ih x`` (no bias).
+
+        For a caller that can form ``W_ih x`` more cheaply than as one product: an attention
+        decoder whose input holds the context ``c = Σ_j α_j h_j`` has ``W_ih c = Σ_j α_j (W_ih h_j)``,
+        and ``W_ih h_j`` can be computed once per source sentence rather than once per beam and
+        step. The first layer adds its input bias as its rule's ``project_input`` would; the layers
+        above project their input as usual. Only for a unidirectional stack whose cells take the
+        input linearly (no layer norm), outside training; in-step regularisation acts as the
+        per-step path applies it in evaluation.
+
+        Shape:
+            product ``(N, G*H)``; state: each ``(L, N, ·)`` (h, and c for an LSTM) → the top layer's
+            output ``(N, P)`` and the new state, each ``(L, N, ·)``.
+        """
+        if self.bidirectional or self.training or self.rule.layer_norm:
+            raise SeqlabError(f"{type(self).__name__}: step_from_input_product needs a unidirectional layer without "
+                              "layer norm, in evaluation mode")  # fmt: skip
+        current = dict(self.named_parameters(recurse=False))
+        noise = StepNoise.draw(self.rule.regularisation, state[0][0], False)
+        output, finals = product, []
+        for layer in range(self.num_layers):
+            weights = parameters.gather(current.get, self._suffix(layer))
+            if layer == 0:
+                bias = self.rule.input_bias(weights)
+                projected = product if bias is None else product + bias
+            else:
+                projected = self.rule.project_input(output, weights)
+            output, final = self.rule.step(projected, tuple(part[layer] for part in state), weights, noise)
+            finals.append(final)
+        return output, tuple(torch.stack(parts) for parts in zip(*finals))
 
     @contextlib.contextmanager
     def one_weight_drop_mask(self) -> Iterator[None]:

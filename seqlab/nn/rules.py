@@ -113,8 +113,11 @@ class RecurrentRule(ABC):
         if self.layer_norm:
             xp = _normalise(x @ w.weight_ih.t(), w.ln_gain_ih)
             return xp if w.bias_ih is None else xp + w.bias_ih + w.bias_hh
-        bias = None if w.bias_ih is None else w.bias_ih + w.bias_hh
-        return _linear(x, w.weight_ih, bias)
+        return _linear(x, w.weight_ih, self.input_bias(w))
+
+    def input_bias(self, w: LayerWeights) -> Tensor | None:
+        """What :meth:`project_input` adds to ``W_ih x`` when there is no layer norm: ``(G*H,)`` or None."""
+        return None if w.bias_ih is None else w.bias_ih + w.bias_hh
 
     def gate_preactivations(self, xp_t: Tensor, h: Tensor, w: LayerWeights, noise: StepNoise | None) -> Tensor:
         """``xp_t + W_hh h`` (normalised if layer norm is on): ``(B, G*H)``."""
@@ -176,7 +179,10 @@ class GRURule(RecurrentRule):
         if self.layer_norm:
             xp = _normalise(x @ w.weight_ih.t(), w.ln_gain_ih)
             return xp if w.bias_ih is None else xp + w.bias_ih
-        return _linear(x, w.weight_ih, w.bias_ih)
+        return _linear(x, w.weight_ih, self.input_bias(w))
+
+    def input_bias(self, w: LayerWeights) -> Tensor | None:
+        return w.bias_ih
 
     def step(self, xp_t: Tensor, state: State, w: LayerWeights, noise: StepNoise | None = None) -> tuple[Tensor, State]:
         h = state[0]

@@ -252,3 +252,55 @@ def test_the_model_is_searched_by_its_step_interface_and_scores_what_search_foun
         rescored = sequence_log_probs(model, model.start(source[one], lengths[one]), [best.tokens], bos=1, eos=2,
                                       ended=[best.finished])  # fmt: skip
         torch.testing.assert_close(rescored[0].item(), best.log_prob, rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize("attention", ["none", "bahdanau"])
+@pytest.mark.parametrize("cell, layers, tied", [("gru", 1, False), ("gru", 2, True), ("lstm", 2, False)])
+def test_beam_steps_from_the_memory_products_give_the_plain_steps_logits(attention, cell, layers, tied):
+    # W c_i = Σ_j α_ij (W h_j): with beams, the context decoder's search state holds the products W h_j per source
+    model = make_model(attention, cell, decoder_layers=layers, tie_embeddings=tied)
+    source, lengths, _, _ = make_batch()
+    fast, plain = model.start(source, lengths), model.decoder.start(model.encoder(source, lengths))
+    assert fast.for_search and not plain.for_search
+    beams = torch.tensor([0, 0, 0, 1, 1, 1])  # three beams per sentence read their sentence's products once
+    fast, plain = model.reorder(fast, beams), model.reorder(plain, beams)
+    for tokens in ([1, 1, 1, 1, 1, 1], [3, 4, 5, 6, 7, 8], [2, 3, 4, 5, 6, 7]):
+        fast_log_probs, fast = model.step(torch.tensor(tokens), fast, keep_attention=True)
+        plain_log_probs, plain = model.step(torch.tensor(tokens), plain, keep_attention=True)
+        assert fast.memory_products.size(0) == 2 and plain.memory_products is None
+        torch.testing.assert_close(fast_log_probs, plain_log_probs, rtol=0, atol=1e-12)
+        for fast_part, plain_part in zip(fast.hidden, plain.hidden, strict=True):
+            torch.testing.assert_close(fast_part, plain_part, rtol=0, atol=1e-12)
+    if attention != "none":
+        torch.testing.assert_close(fast.attention, plain.attention, rtol=0, atol=1e-12)
+    dropped = torch.tensor([3, 4, 5])  # the first sentence ends: its products leave with its rows
+    fast, plain = model.reorder(fast, dropped), model.reorder(plain, dropped)
+    fast_log_probs, fast = model.step(torch.tensor([4, 5, 6]), fast)
+    plain_log_probs, _ = model.step(torch.tensor([4, 5, 6]), plain)
+    assert fast.memory_products.size(0) == 1
+    torch.testing.assert_close(fast_log_probs, plain_log_probs, rtol=0, atol=1e-12)
+
+
+def test_beam_steps_under_autocast_give_the_plain_steps_logits_to_bfloat16_rounding():
+    model = make_model(decoder_layers=2, tie_embeddings=True).float()
+    source, lengths, _, _ = make_batch()
+    beams = torch.tensor([0, 0, 1, 1])
+    fast, plain = model.start(source, lengths), model.decoder.start(model.encoder(source, lengths))
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        fast_log_probs, fast = model.step(torch.tensor([1, 1, 1, 1]), model.reorder(fast, beams))
+        plain_log_probs, _ = model.step(torch.tensor([1, 1, 1, 1]), model.reorder(plain, beams))
+    assert fast.memory_products is not None
+    torch.testing.assert_close(fast_log_probs, plain_log_probs, rtol=0, atol=0.05)
+
+
+def test_greedy_search_and_a_model_in_training_step_as_in_training():
+    source, lengths, _, _ = make_batch()
+    model = make_model()
+    _, greedy = model.step(torch.tensor([1, 1]), model.start(source, lengths))  # one row per source: R = 1
+    assert greedy.memory_products is None
+    training = model.train().start(source, lengths)
+    _, beams = model.step(torch.tensor([1, 1, 1, 1]), model.reorder(training, torch.tensor([0, 0, 1, 1])))
+    assert not training.for_search and beams.memory_products is None
+    searching = model.eval().start(source, lengths)
+    _, beams = model.train().step(torch.tensor([1, 1, 1, 1]), model.reorder(searching, torch.tensor([0, 0, 1, 1])))
+    assert searching.for_search and beams.memory_products is None  # trained on after the search began: no products
