@@ -155,27 +155,37 @@ def train(
         done, total = task.progress(state.position)
         with EpochProgress(state.epoch + 1, total, done, enabled=progress, unit=task.progress_unit or task.unit,
                            loss_unit=task.unit, log=log) as bar:  # fmt: skip
-            batches = 0
-            for batch in task.train_batches(state.epoch, state.position):
-                batches += 1
-                step = _step(run, task, forward_model, batch, config, schedule_steps, group, device)
-                state.step, state.position = state.step + 1, batch.end
-                loss = step.loss.item()
-                recorder.count(loss, step.tokens)
-                bar.update(batch.size * group.world_size, loss)
-                if batch.last:
-                    state.epoch, state.position, run.carry = state.epoch + 1, 0, None
-                reason = stop()
-                if batch.last or reason is not None or state.step % config.eval_every == 0:
-                    scores = recorder.evaluate_and_save(epoch_end=batch.last)
-                    reason = stop()
-                if batch.last or reason is not None:
-                    break
-            if not batches:
-                raise SeqlabError(f"{type(task).__name__} gave no training batches for epoch {state.epoch + 1}")
+            scores, reason = _epoch(run, task, config, forward_model, recorder, bar, stop, scores,
+                                    schedule_steps=schedule_steps, group=group, device=device)  # fmt: skip
     if scores is None:
         scores = recorder.evaluate_and_save(epoch_end=False)
     return TrainResult(scores=scores, stop_reason=reason)
+
+
+def _epoch(run, task, config, forward_model, recorder, bar, stop, scores, *, schedule_steps, group, device):
+    """The rest of the current epoch, or less if a limit is reached: ``(the last scores, why it stopped or None)``.
+
+    Evaluates (and saves) every ``config.eval_every`` steps, at the epoch's end and when a limit is reached.
+    """
+    state, reason, batches = run.state, None, 0
+    for batch in task.train_batches(state.epoch, state.position):
+        batches += 1
+        step = _step(run, task, forward_model, batch, config, schedule_steps, group, device)
+        state.step, state.position = state.step + 1, batch.end
+        loss = step.loss.item()
+        recorder.count(loss, step.tokens)
+        bar.update(batch.size * group.world_size, loss)
+        if batch.last:
+            state.epoch, state.position, run.carry = state.epoch + 1, 0, None
+        reason = stop()
+        if batch.last or reason is not None or state.step % config.eval_every == 0:
+            scores = recorder.evaluate_and_save(epoch_end=batch.last)
+            reason = stop()
+        if batch.last or reason is not None:
+            break
+    if not batches:
+        raise SeqlabError(f"{type(task).__name__} gave no training batches for epoch {state.epoch + 1}")
+    return scores, reason
 
 
 def _step(run, task, forward_model, batch, config, schedule_steps, group, device):
