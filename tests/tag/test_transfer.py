@@ -117,6 +117,92 @@ def test_settings_of_features_that_neither_tagger_has_do_not_matter():
     assert transfer_weights(target, word_vocab, char_vocab, source, data).characters == 0
 
 
+# Mapped types (transfer_tags): other tags, whose output starts from the source tags of the mapped types.
+
+PERSONS_AND_PRODUCTS = ["O", "B-person", "I-person", "E-person", "S-person", "B-product", "I-product", "E-product",
+                        "S-product"]  # fmt: skip
+
+
+def test_mapped_types_start_their_emissions_and_moves_from_the_source_tags_and_the_others_start_afresh():
+    source = source_of(["Paris"], "Paris", PER_LOC)
+    target, word_vocab, char_vocab = tagger(["Paris"], "Paris", PERSONS_AND_PRODUCTS, seed=2)
+    before = {name: tensor.clone() for name, tensor in target.state_dict().items()}
+    data = DataConfig(transfer_from="source", transfer_tags="person=PER")
+
+    summary = transfer_weights(target, word_vocab, char_vocab, source, data)
+
+    # written out by name: O reads O, X-person reads X-PER for each prefix X; products read nothing
+    read = {"O": "O", **{f"{x}-person": f"{x}-PER" for x in "BIES"}}
+    ours, theirs = PERSONS_AND_PRODUCTS, PER_LOC
+    emission, source_emission = target.emission, source.model.emission
+    crf, source_crf = target.crf, source.model.crf
+    for i, target_tag in enumerate(ours):
+        j = theirs.index(read[target_tag]) if target_tag in read else None
+        for name in ("weight", "bias"):
+            expected = before[f"emission.{name}"][i] if j is None else getattr(source_emission, name)[j]
+            assert torch.equal(getattr(emission, name)[i], expected), (target_tag, name)
+        for name in ("start_transitions", "end_transitions"):
+            expected = before[f"crf.{name}"][i] if j is None else getattr(source_crf, name)[j]
+            assert torch.equal(getattr(crf, name)[i], expected), (target_tag, name)
+        for k, following in enumerate(ours):
+            mapped = j is not None and following in read
+            expected = (source_crf.transitions[j, theirs.index(read[following])] if mapped
+                        else before["crf.transitions"][i, k])  # fmt: skip
+            assert torch.equal(crf.transitions[i, k], expected), (target_tag, following)
+    assert (summary.output_layer, summary.mapped_tags, summary.tags) == (False, 5, 9)
+    assert torch.equal(crf.allowed_transitions, before["crf.allowed_transitions"])  # the target's own scheme
+    assert "the output for 5 of 9 tags by their mapped types" in summary.describe(Path("source"), len(word_vocab))
+
+
+def test_two_types_mapped_to_one_source_type_start_alike():
+    source = source_of(["Paris"], "Paris", PER_LOC)
+    target, word_vocab, char_vocab = tagger(["Paris"], "Paris", PERSONS_AND_PRODUCTS, seed=2)
+    data = DataConfig(transfer_from="source", transfer_tags="person=LOC, product=LOC")
+    assert transfer_weights(target, word_vocab, char_vocab, source, data).mapped_tags == 9
+    for prefix in "BIES":
+        person, product = (PERSONS_AND_PRODUCTS.index(f"{prefix}-{type_}") for type_ in ("person", "product"))
+        assert torch.equal(target.emission.weight[person], target.emission.weight[product])
+        assert torch.equal(target.emission.weight[person], source.model.emission.weight[PER_LOC.index(f"{prefix}-LOC")])
+
+
+@pytest.mark.parametrize(
+    ("types", "message"),
+    [
+        ("people=PER", r"no type 'people' among this run's tags \(types: person, product\)"),
+        ("person=PERSON", r"no type 'PERSON' among the tags of source \(types: LOC, PER\)"),
+    ],
+)
+def test_a_type_that_is_not_among_the_tags_is_refused_naming_the_types_there_are(types, message):
+    source = source_of(["Paris"], "Paris", PER_LOC)
+    target, word_vocab, char_vocab = tagger(["Paris"], "Paris", PERSONS_AND_PRODUCTS, seed=2)
+    with pytest.raises(SeqlabError, match=message):
+        transfer_weights(
+            target, word_vocab, char_vocab, source, DataConfig(transfer_from="source", transfer_tags=types)
+        )
+
+
+def test_mapped_types_need_the_same_scheme_and_output():
+    source = source_of(["Paris"], "Paris", PER_LOC)
+    target, word_vocab, char_vocab = tagger(["Paris"], "Paris", ["O", "B-person", "I-person"], seed=2, scheme="BIO")
+    data = DataConfig(transfer_from="source", transfer_tags="person=PER")
+    with pytest.raises(SeqlabError, match="same scheme and output.* BIOES with a crf output, this run BIO with a crf"):
+        transfer_weights(target, word_vocab, char_vocab, source, data)
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"transfer_tags": "person=PER"}, "give transfer_from too"),
+        ({"transfer_from": "source", "transfer_tags": "person"}, "'person' is not TYPE=SOURCE_TYPE"),
+        ({"transfer_from": "source", "transfer_tags": "person=PER,=LOC"}, "'=LOC' is not TYPE=SOURCE_TYPE"),
+        ({"transfer_from": "source", "transfer_tags": "person=PER,person=LOC"}, "type 'person' is mapped twice"),
+    ],
+)
+def test_a_malformed_type_map_is_refused_before_anything_runs(settings, message):
+    with pytest.raises(SeqlabError, match=message):
+        DataConfig(**settings)
+
+
 # The run: a tagger of persons and places started from one trained on another corpus with other tags.
 
 
@@ -194,3 +280,16 @@ def test_a_run_cannot_start_from_other_sizes_or_from_a_folder_that_is_no_run(sou
     not_a_run = {**TINY, "data": {**TINY["data"], "file_scheme": "BIO", "transfer_from": str(corpus)}}
     with pytest.raises(SeqlabError, match=f"{corpus}: incomplete checkpoint"):
         tag.train(tmp_path / "nothing", corpus=corpus, overrides=not_a_run, progress=False, log=lambda line: None)
+
+
+def test_the_type_map_flag_starts_the_products_from_the_source_persons(source_run, tmp_path):
+    corpus, lines = product_corpus(tmp_path / "corpus"), []
+    flags = [flag if flag != "IOB1" else "BIO" for flag in FLAGS]
+    data = {**TINY["data"], "file_scheme": "BIO", "transfer_from": str(source_run), "transfer_tags": "product=PER"}
+    tag.train(tmp_path / "python", corpus=corpus, overrides={**TINY, "data": data}, progress=False, log=lines.append)
+    assert [line for line in lines if line.startswith("transfer: ")][0].endswith(
+        f"every layer, the output for 5 of 5 tags by their mapped types from {source_run}"
+    )
+    assert main(["tag", "train", str(corpus), "--out", str(tmp_path / "cli"), *flags,
+                 "--transfer-from", str(source_run), "--transfer-tags", "product=PER"]) == 0  # fmt: skip
+    assert_same_weights(tmp_path / "cli", tmp_path / "python")

@@ -29,6 +29,7 @@ class DataConfig:
     zero_digits: bool = True  # words are looked up with every digit replaced by 0 (Lample et al.'s tagger)
     vectors: str | None = None  # a word2vec or GloVe file whose vectors start the word embeddings
     transfer_from: str | None = None  # a finished tagging run whose weights start this one (e.g. CoNLL's)
+    transfer_tags: str | None = None  # "TYPE=SOURCE_TYPE,...": these types' output starts from transfer_from's
     batch_size: int = 32  # sentences per batch, at most
     max_word_length: int = 40  # characters kept of a word (its first ones) for the character features
 
@@ -42,6 +43,10 @@ class DataConfig:
         for name in ("min_count", "batch_size", "max_word_length"):
             if getattr(self, name) < 1:
                 raise SeqlabError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.transfer_tags is not None:
+            if self.transfer_from is None:
+                raise SeqlabError("transfer_tags maps the types of a source tagger: give transfer_from too")
+            tag_type_map(self.transfer_tags)
 
     def files(self) -> tuple[str, str, str]:
         """The training file, the held-out file and their scheme, the corpus's where not given."""
@@ -51,3 +56,20 @@ class DataConfig:
             raise SeqlabError(f"corpus {self.corpus!r} is none of {', '.join(CORPORA)}: give train_file, "
                               "valid_file and file_scheme")  # fmt: skip
         return chosen
+
+
+def tag_type_map(text: str) -> dict[str, str]:
+    """``"corporation=ORG,group=ORG"`` → ``{"corporation": "ORG", "group": "ORG"}``: target type → source type.
+
+    Raises:
+        SeqlabError: a pair that is not ``TYPE=SOURCE_TYPE``, or a target type named twice.
+    """
+    types: dict[str, str] = {}
+    for pair in text.split(","):
+        target, equals, source = (part.strip() for part in pair.partition("="))
+        if not (target and equals and source):
+            raise SeqlabError(f"transfer_tags: {pair.strip()!r} is not TYPE=SOURCE_TYPE (e.g. corporation=ORG)")
+        if target in types:
+            raise SeqlabError(f"transfer_tags: type {target!r} is mapped twice")
+        types[target] = source
+    return types

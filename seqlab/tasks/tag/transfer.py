@@ -16,6 +16,12 @@ WNUT-17's 3,394, and these are seqlab's choices:
 - **Layers.** The character features, the casing embedding and the BiLSTM are copied whole; the
   output layer (emissions, and the CRF) only when both taggers have the same tags in the same
   order and the same output (the same task on new data), and otherwise start afresh.
+- **Mapped types** (``transfer_tags``, seqlab's option, not Lee et al.'s). Where the tags differ, a
+  map of entity types (``corporation=ORG,creative-work=MISC``) starts each target tag of a mapped
+  type, and ``O``, from the source tag of the same prefix and the mapped type: its emission row
+  and bias, and the CRF's scores of starting, ending and moving between two such tags. The other
+  tags' rows and moves start afresh; the moves the target's scheme forbids stay forbidden (its
+  masks are the target's own). Both taggers must write the same scheme with the same output.
 
 The engine's own ``StartFrom`` (``seqlab lm train --finetune-from``) copies every tensor of a
 model of identical shape; here the vocabularies and the tags differ, so rows are matched by token.
@@ -32,10 +38,11 @@ from pathlib import Path
 import torch
 
 from seqlab.data.sequence_vocab import SPECIAL_TOKENS, SequenceVocab
+from seqlab.data.tag_schemes import OUTSIDE, split_tag
 from seqlab.errors import SeqlabError
 from seqlab.models.sequence_tagger import SequenceTagger
 from seqlab.tasks.tag.checkpoint import load_tagger
-from seqlab.tasks.tag.config import DataConfig
+from seqlab.tasks.tag.config import DataConfig, tag_type_map
 from seqlab.tasks.tag.data import word_key
 from seqlab.training.fit import available_weights
 
@@ -82,9 +89,16 @@ class TransferSummary:
     words: int  # ordinary words of the target that got the source's embedding
     characters: int  # ordinary characters of the target that got the source's embedding
     output_layer: bool  # whether the output layer (emissions, CRF) was copied: the same tags
+    mapped_tags: int = 0  # other tags: how many target tags took their output rows through transfer_tags
+    tags: int = 0  # the target's tags
 
     def describe(self, directory: Path, vocab_size: int) -> str:
-        layers = "every layer" if self.output_layer else "every layer but the output (other tags: it starts afresh)"
+        if self.output_layer:
+            layers = "every layer"
+        elif self.mapped_tags:
+            layers = f"every layer, the output for {self.mapped_tags} of {self.tags} tags by their mapped types"
+        else:
+            layers = "every layer but the output (other tags: it starts afresh)"
         return (f"transfer: {self.words:,} of {vocab_size - len(SPECIAL_TOKENS):,} words, {self.characters:,} "
                 f"characters and {layers} from {directory}")  # fmt: skip
 
@@ -115,7 +129,57 @@ def transfer_weights(model: SequenceTagger, word_vocab: SequenceVocab, char_voca
             characters = _copy_rows(model.characters.embedding.weight, char_vocab,
                                     source.model.characters.embedding.weight, source.char_vocab,
                                     lambda char: char)  # fmt: skip
-    return TransferSummary(words, characters, same_output)
+        mapped = 0
+        if not same_output and target_data.transfer_tags:
+            mapped = _copy_mapped_output(model, source, tag_type_map(target_data.transfer_tags))
+    return TransferSummary(words, characters, same_output, mapped, model.config.num_tags)
+
+
+def _copy_mapped_output(model: SequenceTagger, source: SourceTagger, types: dict[str, str]) -> int:
+    """Start the output of each target tag of a mapped type, and ``O``, from its source tag; return how many.
+
+    ``types``: target entity type → source entity type. Target tag ``B-corporation`` reads source
+    tag ``B-ORG`` for ``corporation=ORG``: its emission row and bias, its start and end scores, and
+    the transition score to and from every other tag read this way.
+
+    Raises:
+        SeqlabError: the schemes or outputs differ, or a type is not among the tagger's tags.
+    """
+    ours, theirs = model.config, source.model.config
+    if ours.scheme is None or (ours.scheme, ours.output) != (theirs.scheme, theirs.output):
+        raise SeqlabError(f"{source.directory}: transfer_tags needs the same scheme and output in both taggers; "
+                          f"the source writes {theirs.scheme} with a {theirs.output} output, this run "
+                          f"{ours.scheme} with a {ours.output} output")  # fmt: skip
+    _check_types(set(types), ours.tags, ours.scheme, "this run's tags")
+    _check_types(set(types.values()), theirs.tags, theirs.scheme, f"the tags of {source.directory}")
+    source_ids = {tag: index for index, tag in enumerate(theirs.tags)}
+    pairs: dict[int, int] = {}
+    for target_id, tag in enumerate(ours.tags):
+        prefix, type_ = split_tag(tag, ours.scheme)
+        source_tag = OUTSIDE if prefix == OUTSIDE else f"{prefix}-{types[type_]}" if type_ in types else None
+        if source_tag in source_ids:
+            pairs[target_id] = source_ids[source_tag]
+    target_rows = torch.tensor(list(pairs), dtype=torch.long)
+    source_rows = torch.tensor(list(pairs.values()), dtype=torch.long)
+    ours_state, theirs_state = model.state_dict(), source.model.state_dict()
+    for name in ("emission.weight", "emission.bias", "crf.start_transitions", "crf.end_transitions"):
+        if name in ours_state:
+            ours_state[name][target_rows] = theirs_state[name][source_rows].to(ours_state[name].dtype)
+    if "crf.transitions" in ours_state:
+        moves = ours_state["crf.transitions"]  # [from, to]
+        moves[target_rows.unsqueeze(1), target_rows] = theirs_state["crf.transitions"][
+            source_rows.unsqueeze(1), source_rows
+        ].to(moves.dtype)
+    return len(pairs)
+
+
+def _check_types(types: set[str], tags: list[str], scheme: str, whose: str) -> None:
+    """Every type in ``types`` is the type of one of ``tags``; else one line listing the types there are."""
+    known = {split_tag(tag, scheme)[1] for tag in tags} - {""}
+    unknown = sorted(types - known)
+    if unknown:
+        raise SeqlabError(f"transfer_tags: no type {', '.join(map(repr, unknown))} among {whose} "
+                          f"(types: {', '.join(sorted(known))})")  # fmt: skip
 
 
 def _copy_rows(target: torch.Tensor, target_vocab: SequenceVocab, source: torch.Tensor, source_vocab: SequenceVocab,
