@@ -22,6 +22,7 @@ import time
 import torch
 
 from seqlab.tasks.translate.checkpoint import load_translation_model
+from seqlab.tasks.translate.config import STOPPING_RULES
 from seqlab.tasks.translate.data import prepare_translation_data
 from seqlab.tasks.translate.translator import translate_lines
 
@@ -31,6 +32,7 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument("run", help="a checkpoint directory written by seqlab translate train")
     parser.add_argument("--split", default="test", choices=["train", "valid", "test"], help="whose sources to decode")
     parser.add_argument("--beam", type=int, default=5)
+    parser.add_argument("--stopping", choices=STOPPING_RULES, help="beam search's stopping rule (default: the run's)")
     parser.add_argument("--batch-size", type=int, default=128, help="sentences per batch (batched settings)")
     parser.add_argument("--single", type=int, default=100, help="sentences decoded one at a time (a subset)")
     parser.add_argument("--rounds", type=int, default=3)
@@ -54,7 +56,9 @@ def main() -> None:
     torch.set_num_threads(arguments.threads)
     model, source_vocab, target_vocab, data, objective = load_translation_model(arguments.run)
     sources = prepare_translation_data(data, vocabularies=(source_vocab, target_vocab)).sources[arguments.split]
-    greedy, beam = dataclasses.replace(objective, beam_size=1), dataclasses.replace(objective, beam_size=arguments.beam)
+    stopping = arguments.stopping or objective.stopping
+    greedy = dataclasses.replace(objective, beam_size=1)
+    beam = dataclasses.replace(objective, beam_size=arguments.beam, stopping=stopping)
     common = {"source_vocab": source_vocab, "target_vocab": target_vocab, "data": data}
 
     def batched(setting):
@@ -66,6 +70,7 @@ def main() -> None:
 
     print(f"# torch {torch.__version__}, {platform.machine()}, {arguments.threads} threads; {arguments.run}, "
           f"{len(sources)} {arguments.split} sentences (one at a time: the first {arguments.single}); "
+          f"beam search stops by {stopping!r}; "
           f"median of {arguments.rounds} rounds")  # fmt: skip
     rates = {
         "greedy, batched": sentences_per_second(batched(greedy), sources, arguments.rounds),

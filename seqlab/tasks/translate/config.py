@@ -17,6 +17,7 @@ MODEL_CONFIGS = {"rnn": Seq2SeqConfig, "transformer": TransformerConfig}  # arch
 UNITS = ("word", "char", "subword")
 SUBWORD_MODELS = ("unigram", "bpe")
 VARIANTS = ("tok", "raw")
+STOPPING_RULES = ("count", "bound")  # the rules of seqlab.decode.search, named here without importing torch
 
 
 @dataclass
@@ -63,6 +64,7 @@ class ObjectiveConfig:
     length_alpha: float = 0.0  # Wu et al. 2016's length normalisation of beam scores (0: none)
     max_length_ratio: float = 1.5  # a translation stops at ratio × source length + max_length_extra
     max_length_extra: int = 10  # see max_length_ratio
+    stopping: str = "count"  # one of STOPPING_RULES: end a beam at K finished (fairseq) or once none live can win
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.label_smoothing < 1.0:
@@ -71,6 +73,8 @@ class ObjectiveConfig:
             raise SeqlabError(f"teacher_forcing must be in [0, 1], got {self.teacher_forcing}")
         if self.beam_size < 1:
             raise SeqlabError(f"beam_size must be at least 1, got {self.beam_size}")
+        if self.stopping not in STOPPING_RULES:
+            raise SeqlabError(f"stopping must be one of {', '.join(STOPPING_RULES)}; got {self.stopping!r}")
         for name in ("length_alpha", "max_length_ratio", "max_length_extra"):
             if getattr(self, name) < 0:
                 raise SeqlabError(f"{name} must not be negative, got {getattr(self, name)}")

@@ -63,6 +63,7 @@ def translate_batch(
         max_lengths=max_output_lengths(lengths, objective).to(source.device),
         nbest=nbest,
         alpha=objective.length_alpha,
+        stopping=objective.stopping,
         banned_ids=(target_vocab.pad_id, target_vocab.bos_id),
     )
 
