@@ -15,7 +15,7 @@ from seqlab.cli.config_flags import add_config_flags, given_overrides
 from seqlab.errors import SeqlabError
 from seqlab.models.seq2seq_configs import Seq2SeqConfig
 from seqlab.models.transformer_configs import TransformerConfig
-from seqlab.tasks.translate.config import DataConfig, ObjectiveConfig
+from seqlab.tasks.translate.config import STOPPING_RULES, DataConfig, ObjectiveConfig
 from seqlab.tasks.translate.presets import PRESETS
 from seqlab.training.config import TrainConfig
 
@@ -72,9 +72,24 @@ def _add_train_parser(commands: argparse._SubParsersAction) -> None:
 def _add_decoding_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--beam", type=int, help="beam width; 1 is greedy (default: the run's beam_size)")
     parser.add_argument("--alpha", type=float, help="length normalisation α of Wu et al. 2016 (default: the run's)")
+    _add_stopping_flag(parser)
+    _add_ensemble_flag(parser)
     parser.add_argument("--weights", choices=["best", "last"], default="best",
                         help="the best held-out evaluation, or the last checkpoint (default: %(default)s)")  # fmt: skip
     parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, ... or auto (default: %(default)s)")
+
+
+def _add_ensemble_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--ensemble", action="append", default=[], metavar="DIR",
+                        help="another run with the same vocabularies, decoded with the first as one model (repeat "
+                        "for more): each step's next-token probabilities are the mean of the runs'")  # fmt: skip
+
+
+def _add_stopping_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--stopping", choices=STOPPING_RULES,
+                        help="when beam search ends a sentence: once K hypotheses are finished (count, fairseq's "
+                        "rule), or once no live one can beat the best finished (bound; the N-th best with --nbest N; "
+                        "exact with α 0) (default: the run's)")  # fmt: skip
 
 
 def _add_run_parser(commands: argparse._SubParsersAction) -> None:
@@ -142,6 +157,8 @@ def _add_analyse_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--beams", type=int, nargs="+", default=[1, 5, 10], help="beam widths (default: 1 5 10)")
     parser.add_argument("--alphas", type=float, nargs="+", default=[0.0],
                         help="length normalisations α of Wu et al. 2016 (default: 0)")  # fmt: skip
+    _add_stopping_flag(parser)
+    _add_ensemble_flag(parser)
     parser.add_argument("--examples", type=int, default=3, help="examples of each kind (default: %(default)s)")
     parser.add_argument("--weights", choices=["best", "last"], default="best",
                         help="the best held-out evaluation, or the last checkpoint (default: %(default)s)")  # fmt: skip
@@ -160,14 +177,14 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def _load(args: argparse.Namespace):
-    from seqlab.tasks.translate.checkpoint import load_translation_model
+    from seqlab.tasks.translate.checkpoint import load_translation_ensemble
     from seqlab.training.device import resolve_device
 
-    model, source_vocab, target_vocab, data, objective = load_translation_model(
-        args.checkpoint, device=resolve_device(args.device), which=args.weights
+    model, source_vocab, target_vocab, data, objective = load_translation_ensemble(
+        [args.checkpoint, *args.ensemble], device=resolve_device(args.device), which=args.weights
     )
-    changes = {key: value for key, value in (("beam_size", args.beam), ("length_alpha", args.alpha))
-               if value is not None}  # fmt: skip
+    given = (("beam_size", args.beam), ("length_alpha", args.alpha), ("stopping", args.stopping))
+    changes = {key: value for key, value in given if value is not None}
     objective = dataclasses.replace(objective, **changes)
     return model, {"source_vocab": source_vocab, "target_vocab": target_vocab, "data": data, "objective": objective}
 

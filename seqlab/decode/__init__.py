@@ -1,9 +1,9 @@
 """Decoding: a loop (:func:`search`) apart from the per-step choice (greedy, beam, sampling), and scoring.
 
-Models are decoded by their step interface (:class:`IncrementalDecoder`). :func:`generate` is the
-language model's sampling loop. CTC outputs are decoded from their per-frame log-probabilities
-(:func:`ctc_greedy`, :func:`ctc_prefix_beam_search` with an optional :class:`SymbolNgramLM`,
-:func:`ctc_forced_alignment`). The names of the search are imported on first use.
+Models are decoded by their step interface (:class:`IncrementalDecoder`), several as one by an
+:class:`Ensemble`. :func:`generate` is the language model's sampling loop. CTC outputs are decoded
+from their per-frame log-probabilities (:func:`ctc_greedy`, :func:`ctc_prefix_beam_search` with an
+optional :class:`SymbolNgramLM`, :func:`ctc_forced_alignment`). The names of the search are imported on first use.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ _EXPORTS = {
     "ctc_greedy": "seqlab.decode.ctc",
     "ctc_prefix_beam_search": "seqlab.decode.ctc",
     "CTCHypothesis": "seqlab.decode.ctc",
+    "Ensemble": "seqlab.decode.ensemble",
     "GreedySearch": "seqlab.decode.policies",
     "Hypothesis": "seqlab.decode.hypothesis",
     "IncrementalDecoder": "seqlab.decode.incremental",

@@ -3,6 +3,7 @@ then used to translate, score and draw attention."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -13,12 +14,15 @@ import pytest
 import torch
 
 from seqlab.cli.main import main
+from seqlab.decode import loop as decode_loop
 from seqlab.errors import SeqlabError
 from seqlab.metrics.bleu import corpus_bleu
 from seqlab.tasks import translate
+from seqlab.tasks.translate import translator
 from seqlab.tasks.translate.checkpoint import load_translation_model
+from seqlab.tasks.translate.config import STOPPING_RULES, ObjectiveConfig
 from seqlab.tasks.translate.data import prepare_translation_data
-from seqlab.tasks.translate.translator import translate_lines
+from seqlab.tasks.translate.translator import source_text, translate_lines
 from tests.saved_weights import assert_same_weights, weights
 
 SIZES = {"dates_train": 120, "dates_valid": 24, "dates_test": 8, "batch_size": 16}
@@ -116,18 +120,23 @@ def test_a_language_model_checkpoint_is_refused_by_name(tmp_path, capsys):
 SMALL_TRANSFORMER = {"d_model": 8, "nhead": 2, "num_encoder_layers": 1, "num_decoder_layers": 1, "dim_feedforward": 16}
 
 
+def small_multi30k(corpus: Path, german: str = "ein hund läuft im park", english: str = "a dog runs in the park"):
+    """A folder laid out as Multi30k's ``tok/``: every line a prefix of the sentence of its language."""
+    (corpus / "tok").mkdir(parents=True)
+    for split, count in (("train", 40), ("val", 6), ("test_2016_flickr", 6)):
+        for language, words in (("de", german), ("en", english)):
+            lines = [" ".join(words.split()[: 2 + i % 4]) for i in range(count)]
+            (corpus / "tok" / f"{split}.lc.norm.tok.{language}").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return corpus
+
+
 @pytest.mark.parametrize(
     "preset, model",
     [("cho-multi30k", MODEL), ("bahdanau-multi30k", MODEL), ("luong-multi30k", MODEL),
      ("transformer-multi30k", SMALL_TRANSFORMER)],
 )  # fmt: skip
 def test_each_multi30k_preset_trains_word_level_on_a_folder_laid_out_as_multi30k(tmp_path, preset, model):
-    corpus = tmp_path / "multi30k"
-    (corpus / "tok").mkdir(parents=True)
-    for split, count in (("train", 40), ("val", 6), ("test_2016_flickr", 6)):
-        for language, words in (("de", "ein hund läuft im park"), ("en", "a dog runs in the park")):
-            lines = [" ".join(words.split()[: 2 + i % 4]) for i in range(count)]
-            (corpus / "tok" / f"{split}.lc.norm.tok.{language}").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    corpus = small_multi30k(tmp_path / "multi30k")
     report = translate.train(tmp_path / "run", preset=preset, corpus=corpus, progress=False, log=lambda line: None,
                              overrides={"model": model, "training": {"epochs": 1, "device": "cpu"}})  # fmt: skip
     assert set(report.held_out) == {"loss", "perplexity", "bleu", "exact_match"}
@@ -192,3 +201,99 @@ def test_the_analyse_command_reports_each_beam_width(trained, tmp_path, capsys):
     (tmp_path / "ref.txt").write_text("2001-01-01\n", encoding="utf-8")
     assert main(argv) == 2
     assert "src.txt" in capsys.readouterr().err
+
+
+def test_the_stopping_flag_reaches_the_search_and_the_bound_is_never_less_likely(trained, tmp_path, capsys):
+    source = tmp_path / "input.txt"
+    source.write_text("3 May 1979\nTue 10 Jul 2007\nSaturday May 9 2018\n21th of August 2016\n", encoding="utf-8")
+    best = {}
+    for rule in STOPPING_RULES:
+        assert main(["translate", "run", str(trained), str(source), "--beam", "4", "--stopping", rule, "--json"]) == 0
+        records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+        best[rule] = [record["translations"][0]["log_prob"] for record in records]
+    # With alpha 0 the bound stops only when no live hypothesis can beat the best finished one, where the
+    # count rule stops at K finished: the bound's best is at least as likely, sentence by sentence.
+    assert all(bound >= count - 1e-5 for bound, count in zip(best["bound"], best["count"]))
+    with pytest.raises(SystemExit):
+        main(["translate", "run", str(trained), str(source), "--stopping", "never"])
+
+
+def test_the_objective_names_the_search_s_stopping_rules_and_refuses_others(trained, monkeypatch):
+    assert STOPPING_RULES == decode_loop.STOPPING_RULES
+    with pytest.raises(SeqlabError, match="stopping must be one of count, bound; got 'never'"):
+        ObjectiveConfig(stopping="never")
+    model, source_vocab, target_vocab, data, objective = load_translation_model(trained)
+    rules = []
+    real_search = translator.search
+    monkeypatch.setattr(translator, "search", lambda *a, **k: rules.append(k["stopping"]) or real_search(*a, **k))
+    for rule in STOPPING_RULES:
+        translate_lines(model, ["3 May 1979"], source_vocab=source_vocab, target_vocab=target_vocab, data=data,
+                        objective=dataclasses.replace(objective, beam_size=3, stopping=rule))  # fmt: skip
+    assert rules == list(STOPPING_RULES)
+
+
+@pytest.fixture(scope="module")
+def trained_again(tmp_path_factory) -> Path:
+    """The dates run of ``trained`` with another seed: the same vocabularies, other weights."""
+    out = tmp_path_factory.mktemp("runs") / "dates-seed-2"
+    translate.train(out, overrides={**TINY, "training": {**TINY["training"], "seed": 2}}, progress=False,
+                    log=lambda line: None)  # fmt: skip
+    return out
+
+
+@torch.no_grad()
+def teacher_forced_mean(models, source_ids: list[int], output_ids: list[int], vocab) -> tuple[float, torch.Tensor]:
+    """log P(y|x) under the mean of the models' next-token probabilities at each position, and their mean attention."""
+    source, lengths = torch.tensor([source_ids]), torch.tensor([len(source_ids)])
+    target_input = torch.tensor([[vocab.bos_id, *output_ids]])
+    targets = torch.tensor([[*output_ids, vocab.eos_id]])
+    outputs = [model(source, lengths, target_input) for model in models]
+    probabilities = sum(torch.softmax(output.logits.double(), -1) for output in outputs) / len(models)  # (1, T, V)
+    log_prob = float(probabilities.gather(-1, targets.unsqueeze(-1)).log().sum())
+    return log_prob, sum(output.attention for output in outputs) / len(models)
+
+
+def test_translate_run_with_an_ensemble_scores_by_the_mean_of_the_runs_probabilities(
+    trained, trained_again, tmp_path, capsys
+):
+    source = tmp_path / "input.txt"
+    source.write_text("3 May 1979\nTue 10 Jul 2007\nSaturday May 9 2018\n", encoding="utf-8")
+    argv = ["translate", "run", str(trained), str(source), "--beam", "3", "--json"]
+    assert main([*argv, "--ensemble", str(trained_again)]) == 0
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    models = [load_translation_model(run)[0] for run in (trained, trained_again)]
+    _, source_vocab, target_vocab, data, _ = load_translation_model(trained)
+    for record in records:
+        best = record["translations"][0]
+        source_ids = source_vocab.encode(source_text(record["source"], data))
+        log_prob, attention = teacher_forced_mean(models, source_ids, target_vocab.encode(best["text"]), target_vocab)
+        assert best["log_prob"] == pytest.approx(log_prob, abs=1e-4)
+        torch.testing.assert_close(torch.tensor(best["attention"]), attention[0], rtol=0, atol=1e-5)
+    assert main([*argv, "--ensemble", str(trained)]) == 0  # a run with itself: the run alone
+    doubled = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert main(argv) == 0
+    alone = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["translations"][0]["text"] for r in doubled] == [r["translations"][0]["text"] for r in alone]
+    references = tmp_path / "references.txt"
+    references.write_text("1979-05-03\n2007-07-10\n2018-05-09\n", encoding="utf-8")
+    analyse = ["translate", "analyse", str(trained), str(source), str(references), "--beams", "2", "--json"]
+    assert main([*analyse, "--ensemble", str(trained_again)]) == 0
+    [record] = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert record["correct"] + record["search_errors"] + record["model_errors"] == 3
+
+
+def test_an_ensemble_of_runs_with_other_units_or_vocabularies_is_refused_by_file(trained, tmp_path, capsys):
+    runs = {}
+    for name, english in (("dog", "a dog runs in the park"), ("cat", "a cat sleeps in the sun")):
+        corpus = small_multi30k(tmp_path / f"multi30k-{name}", english=english)
+        runs[name] = tmp_path / name
+        translate.train(runs[name], preset="bahdanau-multi30k", corpus=corpus, progress=False, log=lambda line: None,
+                        overrides={"model": MODEL, "training": {"max_steps": 1, "device": "cpu"}})  # fmt: skip
+    source = tmp_path / "input.txt"
+    source.write_text("ein hund\n", encoding="utf-8")
+    argv = ["translate", "run", str(runs["dog"]), str(source), "--ensemble"]
+    assert main([*argv, str(runs["cat"])]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and f"{runs['cat']}: its target_vocab.json differs from {runs['dog']}'s" in captured.err
+    assert main([*argv, str(trained)]) == 2
+    assert "its units are 'char'" in capsys.readouterr().err

@@ -18,6 +18,7 @@ from seqlab.checksums import verified_bytes
 from seqlab.configs import from_dict
 from seqlab.data.sequence_vocab import SequenceVocab
 from seqlab.data.subwords import SubwordTokenizer
+from seqlab.decode.ensemble import Ensemble
 from seqlab.errors import SeqlabError
 from seqlab.tasks.saved_sections import task_config
 from seqlab.tasks.translate.config import DataConfig, ObjectiveConfig
@@ -75,3 +76,34 @@ def load_translation_model(
         raise SeqlabError(f"{directory}: the model's vocabulary sizes differ from the saved vocabularies'")
     load_weights(model, directory, device, which=which)
     return model.eval(), source_vocab, target_vocab, data, objective
+
+
+def load_translation_ensemble(
+    directories: list[str | Path], *, device: str | torch.device = "cpu", which: str = "best"
+) -> tuple[nn.Module, Vocabulary, Vocabulary, DataConfig, ObjectiveConfig]:
+    """Several runs decoded as one (:class:`~seqlab.decode.Ensemble`), as :func:`load_translation_model` returns.
+
+    One directory gives its model alone. The data and objective settings are the first run's.
+
+    Raises:
+        SeqlabError: as :func:`load_translation_model`; or a run whose units or vocabularies differ
+            from the first's (an ensemble averages distributions over the same ids).
+    """
+    first, *others = directories
+    model, source_vocab, target_vocab, data, objective = load_translation_model(first, device=device, which=which)
+    if not others:
+        return model, source_vocab, target_vocab, data, objective
+    members = [model]
+    expected = vocabulary_files((source_vocab, target_vocab), data.units)
+    for directory in others:
+        member, *vocabularies, member_data, _ = load_translation_model(directory, device=device, which=which)
+        if member_data.units != data.units:
+            raise SeqlabError(f"{directory}: its units are {member_data.units!r}, {first}'s {data.units!r}: an "
+                              "ensemble needs the same vocabularies")  # fmt: skip
+        found = vocabulary_files(tuple(vocabularies), data.units)
+        differing = [name for name in expected if found[name] != expected[name]]
+        if differing:
+            raise SeqlabError(f"{directory}: its {differing[0]} differs from {first}'s: an ensemble needs the "
+                              "same vocabularies (runs on one text with the same units and sizes)")  # fmt: skip
+        members.append(member)
+    return Ensemble(members).eval(), source_vocab, target_vocab, data, objective
