@@ -235,7 +235,8 @@ def run_attention(args: argparse.Namespace) -> int:
     model, setup = _load(args)
     best = translate_lines(model, [args.sentence], with_attention=True, **setup)[0][0]
     if best.attention is None:
-        raise SeqlabError(f"{args.checkpoint}: the model has no attention (attention 'none'): no map to draw")
+        which = "a run of the ensemble has" if args.ensemble else "the model has"
+        raise SeqlabError(f"{args.checkpoint}: {which} no attention (attention 'none'): no map to draw")
     source_tokens = _pieces(setup["source_vocab"], source_text(args.sentence, setup["data"]))
     target_tokens = [*_pieces(setup["target_vocab"], best.text), "<eos>"][: len(best.attention)]
     plot_attention(best.attention, source_tokens, target_tokens, args.out, title=f"{args.sentence} → {best.text}")

@@ -29,7 +29,7 @@ class EnsembleOutput:
     """What :meth:`Ensemble.forward` returns: the teacher-forced scores and the mean attention."""
 
     logits: Tensor  # (B, T, V) the ensemble's log-probabilities (softmax of them gives the mean distribution)
-    attention: Tensor | None  # (B, T, S) the mean of the members' attention weights; None when none has any
+    attention: Tensor | None  # (B, T, S) the mean of the members' attention weights; None unless every member has some
 
 
 class Ensemble(nn.Module):
@@ -71,24 +71,32 @@ class Ensemble(nn.Module):
 
     def step(self, tokens: Tensor, state: tuple[Any, ...]) -> tuple[Tensor, tuple[Any, ...]]:
         """tokens (N,) → log of the members' mean next-token probabilities (N, V), and the next states."""
-        outputs = [member.step(tokens, member_state) for member, member_state in zip(self.members, state)]
+        pairs = zip(self.members, state, strict=True)
+        outputs = [member.step(tokens, member_state) for member, member_state in pairs]
         log_probs = torch.stack([log_probs for log_probs, _ in outputs])  # (M, N, V)
         return _mean_in_log_space(log_probs), tuple(member_state for _, member_state in outputs)
 
     def reorder(self, state: tuple[Any, ...], order: Tensor) -> tuple[Any, ...]:
-        """Each member's state of the rows ``order`` (M,)."""
-        return tuple(member.reorder(member_state, order) for member, member_state in zip(self.members, state))
+        """Each member's state of the rows ``order`` (N',), the same rows for every member."""
+        return tuple(
+            member.reorder(member_state, order) for member, member_state in zip(self.members, state, strict=True)
+        )
 
     def forward(self, source: Tensor, lengths: Tensor, target_input: Tensor) -> EnsembleOutput:
         """Teacher forced: the ensemble's log-probabilities of every target position, and the mean attention."""
         outputs = [member(source, lengths, target_input) for member in self.members]
         log_probs = torch.stack([torch.log_softmax(output.logits.float(), dim=-1) for output in outputs])
-        maps = [output.attention for output in outputs if output.attention is not None]
-        return EnsembleOutput(_mean_in_log_space(log_probs), torch.stack(maps).mean(0) if maps else None)
+        maps = [output.attention for output in outputs]
+        attention = None if any(weights is None for weights in maps) else torch.stack(maps).mean(0)
+        return EnsembleOutput(_mean_in_log_space(log_probs), attention)
 
 
 def _mean_in_log_space(log_probs: Tensor) -> Tensor:
-    """``log(mean_m exp(log_probs[m]))`` over the first dimension, without leaving log space."""
+    """``log(mean_m exp(log_probs[m]))`` over the first dimension, without leaving log space.
+
+    Clamped at 0: rounding could put a probability of 1 a hair above it, and a search's bounds
+    rely on every step's log-probability being ``<= 0``.
+    """
     if log_probs.size(0) == 1:
         return log_probs[0]
-    return torch.logsumexp(log_probs, dim=0) - math.log(log_probs.size(0))
+    return (torch.logsumexp(log_probs, dim=0) - math.log(log_probs.size(0))).clamp_(max=0.0)

@@ -96,7 +96,7 @@ def test_greedy_on_the_ensemble_follows_neither_member_alone():
     assert both.finished and both.log_prob == pytest.approx(math.log(0.35 * 0.8), abs=1e-12)
 
 
-def test_forward_averages_probabilities_and_attention_of_the_members():
+def test_forward_averages_the_members_probabilities_and_attention_when_all_have_some():
     class Forced(nn.Module):
         """The same distribution at every position; attention ``weight`` everywhere, or none."""
 
@@ -110,10 +110,16 @@ def test_forward_averages_probabilities_and_attention_of_the_members():
             attention = None if self.weight is None else torch.full(shape, self.weight)
             return SimpleNamespace(logits=logits, attention=attention)
 
-    ensemble = Ensemble([Forced([0.2, 0.8], 0.25), Forced([0.6, 0.4], 0.75), Forced([0.4, 0.6], None)])
-    out = ensemble(torch.zeros(1, 3, dtype=torch.long), torch.tensor([3]), torch.zeros(1, 2, dtype=torch.long))
+    source, lengths, target_input = torch.zeros(1, 3, dtype=torch.long), torch.tensor([3]), torch.zeros(1, 2).long()
+    out = Ensemble([Forced([0.2, 0.8], 0.25), Forced([0.6, 0.4], 0.75)])(source, lengths, target_input)
     torch.testing.assert_close(out.logits.exp(), torch.tensor([0.4, 0.6]).expand(1, 2, 2))
-    torch.testing.assert_close(out.attention, torch.full((1, 2, 3), 0.5))  # the two members that have one
+    torch.testing.assert_close(out.attention, torch.full((1, 2, 3), 0.5))
+    # A member without attention (Cho et al.'s decoder): no map could be the ensemble's.
+    out = Ensemble([Forced([0.2, 0.8], 0.25), Forced([0.6, 0.4], 0.75), Forced([0.4, 0.6], None)])(
+        source, lengths, target_input
+    )
+    torch.testing.assert_close(out.logits.exp(), torch.tensor([0.4, 0.6]).expand(1, 2, 2))
+    assert out.attention is None
 
 
 def test_an_empty_ensemble_is_refused():

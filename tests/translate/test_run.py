@@ -203,14 +203,19 @@ def test_the_analyse_command_reports_each_beam_width(trained, tmp_path, capsys):
     assert "src.txt" in capsys.readouterr().err
 
 
-def test_the_stopping_flag_reaches_the_search_and_the_bound_is_never_less_likely(trained, tmp_path, capsys):
+def test_the_stopping_flag_reaches_the_search_and_the_bound_is_never_less_likely(
+    trained, tmp_path, capsys, monkeypatch
+):
     source = tmp_path / "input.txt"
     source.write_text("3 May 1979\nTue 10 Jul 2007\nSaturday May 9 2018\n21th of August 2016\n", encoding="utf-8")
+    rules, real_search = [], translator.search
+    monkeypatch.setattr(translator, "search", lambda *a, **k: rules.append(k["stopping"]) or real_search(*a, **k))
     best = {}
     for rule in STOPPING_RULES:
         assert main(["translate", "run", str(trained), str(source), "--beam", "4", "--stopping", rule, "--json"]) == 0
         records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
         best[rule] = [record["translations"][0]["log_prob"] for record in records]
+    assert rules == list(STOPPING_RULES)  # one batch each
     # With alpha 0 the bound stops only when no live hypothesis can beat the best finished one, where the
     # count rule stops at K finished: the bound's best is at least as likely, sentence by sentence.
     assert all(bound >= count - 1e-5 for bound, count in zip(best["bound"], best["count"]))
@@ -274,12 +279,26 @@ def test_translate_run_with_an_ensemble_scores_by_the_mean_of_the_runs_probabili
     assert main(argv) == 0
     alone = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [r["translations"][0]["text"] for r in doubled] == [r["translations"][0]["text"] for r in alone]
+    png = tmp_path / "ensemble.png"
+    attention = ["translate", "attention", str(trained), "3 May 1979", "--out", str(png)]
+    assert main([*attention, "--ensemble", str(trained_again)]) == 0  # the map of the mean attention
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and len(capsys.readouterr().out.splitlines()) == 1
+    # The error analysis of the ensemble blames each output it gets wrong on search or model: on the
+    # mean of the runs' probabilities, the output of beam 3 above against the reference.
     references = tmp_path / "references.txt"
     references.write_text("1979-05-03\n2007-07-10\n2018-05-09\n", encoding="utf-8")
-    analyse = ["translate", "analyse", str(trained), str(source), str(references), "--beams", "2", "--json"]
+    analyse = ["translate", "analyse", str(trained), str(source), str(references), "--beams", "3", "--json",
+               "--examples", "3"]  # fmt: skip
     assert main([*analyse, "--ensemble", str(trained_again)]) == 0
-    [record] = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    assert record["correct"] + record["search_errors"] + record["model_errors"] == 3
+    [analysis] = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    examples = analysis["search_examples"] + analysis["model_examples"]
+    outputs = [record["translations"][0]["text"] for record in records]
+    wrong = [output for output, line in zip(outputs, references.read_text().splitlines()) if output != line]
+    assert examples and sorted(example["output"] for example in examples) == sorted(wrong)
+    for example in examples:
+        expected, _ = teacher_forced_mean(models, source_vocab.encode(source_text(example["source"], data)),
+                                          target_vocab.encode(example["reference"]), target_vocab)  # fmt: skip
+        assert example["reference_score"] == pytest.approx(expected, abs=1e-4)
 
 
 def test_an_ensemble_of_runs_with_other_units_or_vocabularies_is_refused_by_file(trained, tmp_path, capsys):
