@@ -50,7 +50,7 @@ class Ensemble(nn.Module):
         ...     def start(self, source, lengths):
         ...         return torch.zeros(len(source))
         ...     def step(self, tokens, state):
-        ...         return self.log_probs.expand(len(tokens), -1), state
+        ...         return self.log_probs.repeat(len(tokens), 1), state
         ...     def reorder(self, state, order):
         ...         return state[order]
         >>> both = Ensemble([Fixed([0.5, 0.5]), Fixed([0.9, 0.1])])

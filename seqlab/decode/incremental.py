@@ -41,7 +41,10 @@ class IncrementalDecoder(Protocol):
             - output: ``(N, V)`` float, log-probabilities (each row's ``exp`` sums to 1)
 
         Returns:
-            The log-probabilities of the next token of each row, and the new state.
+            The log-probabilities of the next token of each row, and the new state. The search
+            writes into the log-probabilities (``-inf`` at banned tokens, as fairseq's generator
+            bans padding in place), so they must be a tensor of their own, not a view the model
+            keeps or an ``expand``.
         """
         ...
 

@@ -107,9 +107,10 @@ def search(
             _check_output(log_probs, batch_size, bos, eos, banned_ids)
             live.start(policy, beam_size, log_probs.dtype)
             finished = FinishedHypotheses(batch_size, nbest, max_steps, dtype=log_probs.dtype, device=device)
+        if banned.numel():
+            log_probs.index_fill_(-1, banned, float("-inf"))  # in place, as fairseq's generator bans padding
         log_probs = log_probs.view(live.sentences.numel(), state_rows, -1).expand(-1, beam_size, -1)  # (Ba, K, V)
-        log_probs = _allowed(log_probs, live, t, banned=banned, eos=eos, ban_eos=t < last_min_length,
-                             ngram_size=no_repeat_ngram_size)  # fmt: skip
+        log_probs = _allowed(log_probs, live, t, eos=eos, ban_eos=t < last_min_length, ngram_size=no_repeat_ngram_size)
         candidates = policy.step(log_probs, live.scores)  # 3 x (Ba, C)
         _finish_eos(finished, live, *candidates, eos=eos, alpha=alpha, beam_size=beam_size)
         rows, tokens = live.advance(*candidates, eos=eos, beam_size=beam_size)  # (Ba, K)
@@ -169,11 +170,9 @@ class _Live:
         return order.view(-1)
 
 
-def _allowed(log_probs: Tensor, live: _Live, t: int, *, banned: Tensor, eos: int, ban_eos: bool, ngram_size: int):
-    """``log_probs`` (Ba, K, V) with ``-inf`` at every token step t may not emit: banned ids, EOS
-    before a sentence's minimum length (checked only while ``ban_eos``), repeated n-grams."""
-    if banned.numel():
-        log_probs = log_probs.index_fill(-1, banned, float("-inf"))
+def _allowed(log_probs: Tensor, live: _Live, t: int, *, eos: int, ban_eos: bool, ngram_size: int):
+    """``log_probs`` (Ba, K, V) with ``-inf`` at every token step t may not emit besides the banned ids:
+    EOS before a sentence's minimum length (checked only while ``ban_eos``), repeated n-grams."""
     if ban_eos:
         log_probs = _ban_eos(log_probs, t < live.min_lengths, eos)
     if ngram_size:
@@ -245,9 +244,13 @@ def _check(model, policy, max_lengths, min_lengths, nbest, alpha, stopping, ngra
 
 
 def _check_output(log_probs: Tensor, rows: int, bos: int, eos: int, banned_ids: Sequence[int]) -> None:
-    """The model's first output must be ``(rows, V)`` floats with every special token in ``[0, V)``."""
+    """The model's first output must be ``(rows, V)`` floats of its own (not an expanded view), with every
+    special token in ``[0, V)``."""
     if log_probs.dim() != 2 or log_probs.size(0) != rows or not log_probs.is_floating_point():
         raise SeqlabError(f"model.step must return float log-probabilities ({rows}, V), got {tuple(log_probs.shape)}")
+    if any(stride == 0 and size > 1 for size, stride in zip(log_probs.shape, log_probs.stride())):
+        raise SeqlabError("model.step must return log-probabilities of their own (the search writes into them); "
+                          "got an expanded view: return a copy")  # fmt: skip
     vocab_size = log_probs.size(1)
     for name, token in [("bos", bos), ("eos", eos)] + [("banned id", token) for token in banned_ids]:
         if not 0 <= token < vocab_size:

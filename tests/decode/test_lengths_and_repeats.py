@@ -103,3 +103,33 @@ def test_bad_arguments_are_one_line_errors(options, message):
 def test_a_model_without_reorder_is_refused():
     with pytest.raises(SeqlabError, match="must have step"):
         search(object(), None, GreedySearch(), bos=BOS, eos=EOS, max_lengths=torch.tensor([3]))
+
+
+class Recording(TableModel):
+    """Keeps every output it returns, to see what the search did to them."""
+
+    def __init__(self, tables) -> None:
+        super().__init__(tables)
+        self.outputs: list[torch.Tensor] = []
+
+    def step(self, tokens, state):
+        log_probs, state = super().step(tokens, state)
+        self.outputs.append(log_probs)
+        return log_probs, state
+
+
+class Shared(TableModel):
+    """Returns one row of log-probabilities expanded to every row: a view the search could not write into."""
+
+    def step(self, tokens, state):
+        log_probs, state = super().step(tokens, state)
+        return log_probs[:1].expand(len(tokens), -1), state
+
+
+def test_a_banned_token_is_written_into_the_model_s_own_output_and_an_expanded_view_is_refused():
+    model = Recording([{}, {}])
+    run(model, [0, 1], BeamSearch(2), max_lengths=[3, 3], banned_ids=[2])
+    assert model.outputs and all(bool(torch.isneginf(output[:, 2]).all()) for output in model.outputs)
+    shared = Shared([{}, {}])
+    with pytest.raises(SeqlabError, match="model.step must return log-probabilities of their own"):
+        search(shared, shared.initial_state([0, 1]), BeamSearch(2), bos=BOS, eos=EOS, max_lengths=torch.tensor([3, 3]))
