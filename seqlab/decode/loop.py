@@ -107,10 +107,8 @@ def search(
             _check_output(log_probs, batch_size, bos, eos, banned_ids)
             live.start(policy, beam_size, log_probs.dtype)
             finished = FinishedHypotheses(batch_size, nbest, max_steps, dtype=log_probs.dtype, device=device)
-        if banned.numel():
-            log_probs.index_fill_(-1, banned, float("-inf"))  # in place, as fairseq's generator bans padding
-        log_probs = log_probs.view(live.sentences.numel(), state_rows, -1).expand(-1, beam_size, -1)  # (Ba, K, V)
-        log_probs = _allowed(log_probs, live, t, eos=eos, ban_eos=t < last_min_length, ngram_size=no_repeat_ngram_size)
+        log_probs = _allowed(log_probs, live, t, rows=(state_rows, beam_size), banned=banned, eos=eos,
+                             ban_eos=t < last_min_length, ngram_size=no_repeat_ngram_size)  # fmt: skip
         candidates = policy.step(log_probs, live.scores)  # 3 x (Ba, C)
         _finish_eos(finished, live, *candidates, eos=eos, alpha=alpha, beam_size=beam_size)
         rows, tokens = live.advance(*candidates, eos=eos, beam_size=beam_size)  # (Ba, K)
@@ -170,9 +168,18 @@ class _Live:
         return order.view(-1)
 
 
-def _allowed(log_probs: Tensor, live: _Live, t: int, *, eos: int, ban_eos: bool, ngram_size: int):
-    """``log_probs`` (Ba, K, V) with ``-inf`` at every token step t may not emit besides the banned ids:
-    EOS before a sentence's minimum length (checked only while ``ban_eos``), repeated n-grams."""
+def _allowed(log_probs: Tensor, live: _Live, t: int, *, rows: tuple[int, int], banned: Tensor, eos: int,
+             ban_eos: bool, ngram_size: int) -> Tensor:  # fmt: skip
+    """The model's ``log_probs`` (Ba*R, V) as (Ba, K, V), with ``-inf`` at every token step t may not emit:
+    banned ids (written into the model's output, as fairseq's generator bans padding), EOS before a
+    sentence's minimum length (checked only while ``ban_eos``), repeated n-grams.
+
+    ``rows``: R, the rows per sentence in the model's state (1 at the first step), and K.
+    """
+    if banned.numel():
+        log_probs.index_fill_(-1, banned, float("-inf"))  # in place: no copy of all (Ba*R, V)
+    state_rows, beam_size = rows
+    log_probs = log_probs.view(live.sentences.numel(), state_rows, -1).expand(-1, beam_size, -1)  # (Ba, K, V)
     if ban_eos:
         log_probs = _ban_eos(log_probs, t < live.min_lengths, eos)
     if ngram_size:
