@@ -7,5 +7,6 @@ Modules:
     mel           the mel scale and triangular mel filterbanks, equal to librosa's
     features      log-mel spectrogram and MFCC in torch, batched, equal to librosa's
     spec_augment  SpecAugment's time and frequency masks
+    vtlp          vocal tract length perturbation: the filterbank warped per training utterance
     mixing        recordings laid out with gaps and gains, and coloured background noise at a chosen SNR
 """

@@ -36,12 +36,16 @@ an utterance are picked from it, windowed, transformed by ``torch.fft.rfft`` and
 filterbank in blocks of a few thousand frames (a block stays in cache and its buffers are reused
 rather than freshly page-faulted), and the log is taken on the packed (N, n_mels) rows before
 they are scattered into the padded (B, T, n_mels) output. ``benchmarks/audio_features.py`` times
-it against librosa's loop.
+it against librosa's loop. With ``warp`` (a filterbank per utterance, for vocal tract length
+perturbation in training) the powers of all N frames are kept and each utterance's contiguous
+frames go through its own filterbank, one product per utterance.
 """
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
 from typing import NamedTuple
 
 import torch
@@ -146,8 +150,9 @@ class LogMelSpectrogram(nn.Module):
         self.n_mels, self.power, self.center, self.pad_mode = n_mels, power, center, pad_mode
         self.log, self.ref, self.amin, self.top_db = log, ref, amin, top_db
         # float64 copies, cast to the input's dtype per call; derived from the settings, so not in state_dict()
-        filters = mel_filterbank(sample_rate, n_fft, n_mels, fmin, fmax, htk=htk, norm=norm, dtype=torch.float64)
-        self.register_buffer("mel_weights", filters, persistent=False)  # (n_mels, 1 + n_fft // 2)
+        self._filterbank = functools.partial(mel_filterbank, sample_rate, n_fft, n_mels, fmin, fmax, htk=htk,
+                                             norm=norm, dtype=torch.float64)  # fmt: skip
+        self.register_buffer("mel_weights", self._filterbank(), persistent=False)  # (n_mels, 1 + n_fft // 2)
         left = (n_fft - win_length) // 2  # the window centred in the FFT frame, as librosa's pad_center
         padded_window = nn.functional.pad(
             WINDOWS[window](win_length, dtype=torch.float64), (left, n_fft - win_length - left)
@@ -160,8 +165,16 @@ class LogMelSpectrogram(nn.Module):
             f"hop_length={self.hop_length}, n_mels={self.n_mels}, log={self.log!r}, top_db={self.top_db}"
         )
 
-    def forward(self, waveforms: Tensor, lengths: Tensor | None = None) -> tuple[Tensor, Tensor]:
-        packed, frames, where = self._packed_mel_power(waveforms, lengths)
+    def forward(
+        self, waveforms: Tensor, lengths: Tensor | None = None, *, warp: Callable[[Tensor], Tensor] | None = None
+    ) -> tuple[Tensor, Tensor]:
+        """Features and frame lengths (class docstring).
+
+        ``warp``: moves each utterance's filterbank (``mel_filterbank``'s argument, returning
+        (B, n_mels + 2) frequencies: one row per utterance), as vocal tract length perturbation
+        does (:mod:`seqlab.audio.vtlp`); None: the filterbank as built.
+        """
+        packed, frames, where = self._packed_mel_power(waveforms, lengths, warp)
         if self.log is not None:
             packed = self._log(packed, where)
         return where.unpack(packed), frames
@@ -175,7 +188,9 @@ class LogMelSpectrogram(nn.Module):
         packed, frames, where = self._packed_mel_power(waveforms, lengths)
         return where.unpack(packed), frames
 
-    def _packed_mel_power(self, waveforms: Tensor, lengths: Tensor | None) -> tuple[Tensor, Tensor, _Frames]:
+    def _packed_mel_power(
+        self, waveforms: Tensor, lengths: Tensor | None, warp: Callable[[Tensor], Tensor] | None = None
+    ) -> tuple[Tensor, Tensor, _Frames]:
         """The mel powers of the N = Σ T_i frames of the utterances only: padding frames cost nothing.
 
         Shape:
@@ -189,14 +204,26 @@ class LogMelSpectrogram(nn.Module):
         valid = torch.arange(total, device=rows.device) < frames.to(rows.device)[:, None]  # (B, T)
         where = _Frames(*valid.nonzero(as_tuple=True), *valid.shape)
         starts = where.utterance * (rows.shape[1] // self.hop_length) + where.frame  # (N,) frame j of the flat batch
-        window, weights = self.window.to(rows.dtype), self.mel_weights.to(rows.dtype).T  # (n_fft,), (K, n_mels)
+        window = self.window.to(rows.dtype)  # (n_fft,)
         block = CPU_FRAMES_PER_BLOCK if rows.device.type == "cpu" else ACCELERATOR_FRAMES_PER_BLOCK
-        mel = [
-            self._power(every.index_select(0, starts[first : first + block]), window) @ weights  # (n, n_mels)
-            for first in range(0, len(starts), block)
-        ]
+        blocks = (every.index_select(0, starts[first : first + block]) for first in range(0, len(starts), block))
+        if warp is None:
+            weights = self.mel_weights.to(rows.dtype).T  # (K, n_mels)
+            mel = [self._power(chunk, window) @ weights for chunk in blocks]  # (n, n_mels) each
+        else:  # each utterance's frames (contiguous in the packed order) through its own filterbank
+            weights = self._warped_weights(warp, len(lengths)).to(rows.device, rows.dtype).transpose(1, 2)
+            power = torch.cat([self._power(chunk, window) for chunk in blocks])  # (N, K)
+            mel = [part @ weights[i] for i, part in enumerate(power.split(frames.tolist()))]  # (T_i, n_mels) each
         mel = torch.cat(mel) if len(mel) > 1 else mel[0]  # (N, n_mels)
         return mel, frames, where
+
+    def _warped_weights(self, warp: Callable[[Tensor], Tensor], batch: int) -> Tensor:
+        """One filterbank per utterance, moved by ``warp``. Shape: -> (B, n_mels, K), float64."""
+        weights = self._filterbank(warp=warp)
+        if weights.shape != (batch, *self.mel_weights.shape):
+            raise SeqlabError(f"the warp must give one filterbank per utterance ({batch}), "
+                              f"got filterbanks of shape {tuple(weights.shape)}")  # fmt: skip
+        return weights
 
     def _power(self, frames: Tensor, window: Tensor) -> Tensor:
         """|X|^power of each windowed frame. Shape: (n, n_fft) -> (n, 1 + n_fft // 2)."""

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable
 
 import torch
 from torch import Tensor
@@ -54,6 +55,7 @@ def mel_filterbank(
     htk: bool = False,
     norm: str | float | None = "slaney",
     dtype: torch.dtype = torch.float32,
+    warp: Callable[[Tensor], Tensor] | None = None,
 ) -> Tensor:
     """Triangular mel filters over the bins of an n_fft-point FFT, as ``librosa.filters.mel``.
 
@@ -67,9 +69,13 @@ def mel_filterbank(
         norm: ``"slaney"``: each triangle divided by half its width in Hz (unit area); a number p:
             each filter divided by its Lp norm (``math.inf`` for the max); None: peaks of 1.
         dtype: of the result (computed in float64).
+        warp: moves the filters: maps the n_mels + 2 edge and centre frequencies (Hz, float64) to
+            where they go, e.g. :func:`seqlab.audio.vtlp.vtlp_warp`; it may return a batch of them,
+            one filterbank each. The triangles and their norm follow the moved frequencies.
 
     Shape:
-        (n_mels, 1 + n_fft // 2): M = P @ W.T turns powers (..., 1 + n_fft // 2) into (..., n_mels).
+        (n_mels, 1 + n_fft // 2): M = P @ W.T turns powers (..., 1 + n_fft // 2) into (..., n_mels);
+        (..., n_mels, 1 + n_fft // 2) where ``warp`` returns (..., n_mels + 2).
 
     Example:
         >>> mel_filterbank(8000, 256, 40).shape
@@ -82,20 +88,35 @@ def mel_filterbank(
     edges = torch.tensor([fmin, fmax], dtype=torch.float64)
     low, high = _hz_to_mel(edges, htk).tolist()
     centres = _mel_to_hz(torch.linspace(low, high, n_mels + 2, dtype=torch.float64), htk)  # (n_mels + 2,)
-    widths = centres.diff()  # (n_mels + 1,)
-    ramps = centres[:, None] - fft_hz[None, :]  # (n_mels + 2, K)
-    rising = -ramps[:-2] / widths[:-1, None]
-    falling = ramps[2:] / widths[1:, None]
-    weights = torch.minimum(rising, falling).clamp_min(0.0)  # (n_mels, K)
+    if warp is not None:
+        centres = _warped(warp, centres)  # (..., n_mels + 2)
+    widths = centres.diff()  # (..., n_mels + 1)
+    ramps = centres[..., :, None] - fft_hz  # (..., n_mels + 2, K)
+    rising = -ramps[..., :-2, :] / widths[..., :-1, None]
+    falling = ramps[..., 2:, :] / widths[..., 1:, None]
+    weights = torch.minimum(rising, falling).clamp_min(0.0)  # (..., n_mels, K)
     if norm == "slaney":
-        weights = weights * (2.0 / (centres[2:] - centres[:-2]))[:, None]
+        weights = weights * (2.0 / (centres[..., 2:] - centres[..., :-2]))[..., None]
     elif norm is not None:
         if isinstance(norm, str) or norm <= 0:
             raise SeqlabError(f'norm must be "slaney", a positive number or None, got {norm!r}')
-        size = weights.amax(1) if math.isinf(norm) else weights.pow(norm).sum(1).pow(1.0 / norm)
-        weights = weights / torch.where(size < torch.finfo(torch.float64).tiny, 1.0, size)[:, None]
-    if not (weights.amax(1) > 0).all():
+        size = weights.amax(-1) if math.isinf(norm) else weights.pow(norm).sum(-1).pow(1.0 / norm)
+        weights = weights / torch.where(size < torch.finfo(torch.float64).tiny, 1.0, size)[..., None]
+    if not (weights.amax(-1) > 0).all():
         warnings.warn(
             f"{n_mels} mel filters over a {n_fft}-point FFT: some have no FFT bin (too many mels)", stacklevel=2
         )
     return weights.to(dtype)
+
+
+def _warped(warp: Callable[[Tensor], Tensor], centres: Tensor) -> Tensor:
+    """``warp(centres)``, checked: (..., n_mels + 2) frequencies, still increasing, from fmin to fmax still."""
+    moved = warp(centres).to("cpu", torch.float64)
+    if moved.shape[-1:] != centres.shape:
+        raise SeqlabError(f"a filterbank warp must give {len(centres)} frequencies, got shape {tuple(moved.shape)}")
+    if not bool((moved.diff() > 0).all()):
+        raise SeqlabError("a filterbank warp must keep the frequencies in increasing order")
+    ends = moved[..., [0, -1]]
+    if not torch.allclose(ends, centres[[0, -1]].expand_as(ends), rtol=1e-9, atol=1e-6):
+        raise SeqlabError(f"a filterbank warp must keep fmin and fmax ({centres[0]:g} and {centres[-1]:g} Hz) in place")
+    return moved

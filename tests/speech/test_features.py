@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import functools
+
 import librosa
 import numpy as np
 import pytest
 import torch
 
+from seqlab.audio.features import LogMelSpectrogram, normalise_per_utterance
+from seqlab.audio.vtlp import vtlp_warp
+from seqlab.data.padded_batches import pad_sequences
 from seqlab.tasks.speech.config import DataConfig
 from seqlab.tasks.speech.features import UtteranceFeatures
 from tests.speech.conftest import SAMPLE_RATE, tone
@@ -64,3 +69,31 @@ def test_no_augmentation_when_switched_off():
 def test_an_impossible_speed_perturbation_is_refused(value):
     with pytest.raises(Exception, match="speed_perturbation must be in"):
         DataConfig(speed_perturbation=value)
+
+
+def test_vtlp_warps_each_training_utterance_by_its_own_factor_and_leaves_held_out_ones_alone():
+    config = DataConfig(speed_perturbation=0.0, freq_masks=0, time_masks=0, vtlp=0.1)
+    extract = UtteranceFeatures(config, torch.device("cpu"))
+    plain, plain_frames = extract(waves(), augment=False)
+    assert torch.equal(plain, UtteranceFeatures(DataConfig(), torch.device("cpu"))(waves(), augment=False)[0])
+    torch.manual_seed(0)
+    warped, frames = extract(waves(), augment=True)
+    torch.manual_seed(0)
+    factors = 0.9 + 0.2 * torch.rand(2, dtype=torch.float64)  # uniform in [0.9, 1.1], from the global generator
+    assert abs(factors[0] - factors[1]) > 0.01
+    padded, lengths = pad_sequences([torch.from_numpy(wave) for wave in waves()], batch_first=True)
+    spectrogram = LogMelSpectrogram(SAMPLE_RATE)  # the task's settings: 25 ms windows every 10 ms, 40 bands
+    for row, alpha in enumerate(factors.tolist()):  # F_hi = 3,500 Hz at 8 kHz: S/2 - 500 Hz, below the paper's 4,800
+        warp = functools.partial(vtlp_warp, alpha=torch.tensor([[alpha]], dtype=torch.float64), nyquist_hz=4000.0,
+                                 boundary_hz=3500.0)  # fmt: skip
+        alone, _ = spectrogram(padded[row : row + 1], lengths[row : row + 1], warp=warp)
+        expected = normalise_per_utterance(alone, frames[row : row + 1])[0]
+        torch.testing.assert_close(warped[row], expected, rtol=0, atol=1e-5)
+        assert not torch.allclose(warped[row], plain[row], atol=1e-3)
+    assert torch.equal(frames, plain_frames)
+
+
+@pytest.mark.parametrize("value", [-0.1, 0.35])
+def test_an_impossible_vtlp_is_refused(value):
+    with pytest.raises(Exception, match="vtlp must be in"):
+        DataConfig(vtlp=value)

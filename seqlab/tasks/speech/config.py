@@ -36,6 +36,7 @@ class DataConfig:
     window_ms: float = 25.0  # analysis window
     hop_ms: float = 10.0  # frame shift
     speed_perturbation: float = 0.1  # training utterances at speed 1-x, 1 or 1+x, drawn uniformly (Ko et al. 2015)
+    vtlp: float = 0.0  # VTLP (Jaitly & Hinton 2013): training filterbanks warped by a factor in [1-x, 1+x]; 0.1 theirs
     freq_masks: int = 2  # SpecAugment (Park et al. 2019, §2): frequency masks per training utterance
     freq_mask_width: int = 8  # F: the widest frequency mask, in bands
     time_masks: int = 2  # time masks per training utterance
@@ -53,6 +54,8 @@ class DataConfig:
                 raise SeqlabError(f"{name} must be at least 1, got {getattr(self, name)}")
         if not 0 <= self.speed_perturbation < 0.5:
             raise SeqlabError(f"speed_perturbation must be in [0, 0.5), got {self.speed_perturbation}")
+        if not 0 <= self.vtlp <= 0.3:
+            raise SeqlabError(f"vtlp must be in [0, 0.3], got {self.vtlp}")
         if self.window_ms <= 0 or self.hop_ms <= 0:
             raise SeqlabError("window_ms and hop_ms must be positive")
 

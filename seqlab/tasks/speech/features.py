@@ -11,9 +11,11 @@ scales tempo and pitch together); here, on the fly, each time an utterance is lo
 at speed 1 − x, 1 or 1 + x (x = 0.1: the paper's three speeds), drawn uniformly, so that over the
 epochs the model sees each speed about as often as the paper's tripled set holds it. A speed s takes
 the samples as recorded at s·8 kHz and resamples them to 8 kHz (1/s as long, the spectral envelope
-scaled by s: a cheap stand-in for another speaker's vocal tract). After the features,
-SpecAugment's frequency and time masks (Park et al. 2019, §2). Both are drawn from torch's global
-generator, whose state the engine's checkpoints keep, so a resumed run draws the same.
+scaled by s: a cheap stand-in for another speaker's vocal tract). With ``vtlp`` x > 0, each
+utterance's mel filterbank is then warped by a factor drawn uniformly from [1 − x, 1 + x]
+(:mod:`seqlab.audio.vtlp`, Jaitly & Hinton 2013: the spectral envelope alone, the tempo kept). After
+the features, SpecAugment's frequency and time masks (Park et al. 2019, §2). All are drawn from
+torch's global generator, whose state the engine's checkpoints keep, so a resumed run draws the same.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import torch
 from seqlab.audio.features import LogMelSpectrogram, mfcc, normalise_per_utterance
 from seqlab.audio.resample import resample
 from seqlab.audio.spec_augment import SpecAugment
+from seqlab.audio.vtlp import draw_warp_factors, filterbank_warp
 from seqlab.data.padded_batches import pad_sequences
 from seqlab.data.spoken_digits import SAMPLE_RATE
 from seqlab.tasks.speech.config import DataConfig
@@ -42,6 +45,7 @@ class UtteranceFeatures:
                                    max_time_fraction=config.time_mask_ratio)  # fmt: skip
         self.n_mfcc = config.n_mfcc if config.features == "mfcc" else None
         self.speeds = sorted({1.0 - config.speed_perturbation, 1.0, 1.0 + config.speed_perturbation})
+        self.vtlp = config.vtlp
         self.device = device
 
     def __call__(self, waves: list[np.ndarray], *, augment: bool) -> tuple[torch.Tensor, torch.Tensor]:
@@ -50,7 +54,10 @@ class UtteranceFeatures:
             waves = [self.perturb_speed(wave) for wave in waves]
         padded, lengths = pad_sequences([torch.from_numpy(np.asarray(wave, dtype=np.float32)) for wave in waves],
                                         batch_first=True)  # fmt: skip
-        features, frames = self.spectrogram(padded.to(self.device), lengths.to(self.device))
+        warp = None
+        if augment and self.vtlp:  # one factor per utterance, drawn after the speeds
+            warp = filterbank_warp(draw_warp_factors(len(waves), self.vtlp), SAMPLE_RATE)
+        features, frames = self.spectrogram(padded.to(self.device), lengths.to(self.device), warp=warp)
         if self.n_mfcc is not None:
             features = mfcc(features, self.n_mfcc)
         features = normalise_per_utterance(features, frames)
