@@ -22,7 +22,8 @@ from seqlab.errors import SeqlabError
 from seqlab.tasks import speech
 from seqlab.tasks.speech.checkpoint import load_recogniser
 from seqlab.tasks.speech.recognising import digit_language_model, evaluate_held_out, transcribe_files
-from seqlab.tasks.speech.task import Decoding
+from seqlab.tasks.speech.task import Decoding, SpeechTask
+from seqlab.training.fit import is_best
 from tests.saved_weights import assert_same_weights, weights
 from tests.speech.conftest import SAMPLE_RATE, tone
 
@@ -171,3 +172,11 @@ def test_two_processes_share_the_batches_and_train_to_the_end(digit_folder, trai
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.count("stopped:") == 1  # rank 0 alone reports
     assert weights(tmp_path / "two").keys() == weights(trained).keys()
+
+
+def test_the_best_weights_are_chosen_on_unseen_recordings_never_on_the_left_out_speaker():
+    history = [{"valid_wer": 10.0, "valid_wer_recordings": 2.0, "valid_wer_speaker": 18.0},
+               {"valid_wer": 6.0, "valid_wer_recordings": 3.0, "valid_wer_speaker": 9.0}]  # fmt: skip
+    assert not is_best(history, SpeechTask.selection)  # better overall, but only on the left-out speaker
+    assert is_best(history + [{"valid_wer": 9.0, "valid_wer_recordings": 1.5, "valid_wer_speaker": 16.5}],
+                   SpeechTask.selection)  # fmt: skip

@@ -21,6 +21,8 @@ from seqlab.errors import SeqlabError
 from seqlab.tasks import trigger
 from seqlab.tasks.trigger.checkpoint import load_detector
 from seqlab.tasks.trigger.detecting import chime, detect_file, evaluate_held_out
+from seqlab.tasks.trigger.task import TriggerTask
+from seqlab.training.fit import is_best
 from tests.saved_weights import assert_same_weights, weights
 from tests.speech.conftest import SAMPLE_RATE, tone
 from tests.trigger.conftest import DATA, TINY, TRAINING, TRIGGER, quiet
@@ -187,3 +189,11 @@ def test_two_processes_share_the_batches_and_train_to_the_end(digit_folder, trai
     two = [json.loads(line) for line in (tmp_path / "two" / "metrics.jsonl").read_text().splitlines()]
     one = [json.loads(line) for line in (trained / "metrics.jsonl").read_text().splitlines()]
     assert [row["step"] for row in two] == [row["step"] // 2 for row in one]  # each process takes half the batches
+
+
+def test_the_best_weights_are_chosen_on_unseen_recordings_never_on_the_left_out_speaker():
+    history = [{"valid_f1": 0.80, "valid_f1_recordings": 0.97, "valid_f1_speaker": 0.63},
+               {"valid_f1": 0.85, "valid_f1_recordings": 0.95, "valid_f1_speaker": 0.75}]  # fmt: skip
+    assert not is_best(history, TriggerTask.selection)  # better overall, but only on the left-out speaker
+    assert is_best(history + [{"valid_f1": 0.81, "valid_f1_recordings": 0.98, "valid_f1_speaker": 0.64}],
+                   TriggerTask.selection)  # fmt: skip

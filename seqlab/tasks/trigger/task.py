@@ -56,12 +56,13 @@ def key(part: str, threshold: float, count: str) -> str:
 
 
 class TriggerTask(ExampleTask):
-    """Clips with the trigger among distractors and noise; the model is selected by held-out event F1."""
+    """Clips with the trigger among distractors and noise; the model is selected by event F1 on the clips
+    of unseen recordings of the training speakers (the left-out speaker's clips choose nothing)."""
 
     unit = "clip"
     progress_unit = "frame"  # the epoch is counted in the feature frames of its clips
     headline = "f1"
-    selection = Selection("f1", higher_is_better=True)
+    selection = Selection("f1_recordings", higher_is_better=True)
 
     def __init__(self, data: TriggerData, config: DataConfig, device: torch.device, *, stride: int, seed: int,
                  group: ProcessGroup = SINGLE_PROCESS):  # fmt: skip
