@@ -90,23 +90,36 @@ def mel_filterbank(
     centres = _mel_to_hz(torch.linspace(low, high, n_mels + 2, dtype=torch.float64), htk)  # (n_mels + 2,)
     if warp is not None:
         centres = _warped(warp, centres)  # (..., n_mels + 2)
-    widths = centres.diff()  # (..., n_mels + 1)
-    ramps = centres[..., :, None] - fft_hz  # (..., n_mels + 2, K)
-    rising = -ramps[..., :-2, :] / widths[..., :-1, None]
-    falling = ramps[..., 2:, :] / widths[..., 1:, None]
-    weights = torch.minimum(rising, falling).clamp_min(0.0)  # (..., n_mels, K)
-    if norm == "slaney":
-        weights = weights * (2.0 / (centres[..., 2:] - centres[..., :-2]))[..., None]
-    elif norm is not None:
-        if isinstance(norm, str) or norm <= 0:
-            raise SeqlabError(f'norm must be "slaney", a positive number or None, got {norm!r}')
-        size = weights.amax(-1) if math.isinf(norm) else weights.pow(norm).sum(-1).pow(1.0 / norm)
-        weights = weights / torch.where(size < torch.finfo(torch.float64).tiny, 1.0, size)[..., None]
+    weights = _normalised(_triangles(centres, fft_hz), centres, norm)  # (..., n_mels, K)
     if not (weights.amax(-1) > 0).all():
         warnings.warn(
             f"{n_mels} mel filters over a {n_fft}-point FFT: some have no FFT bin (too many mels)", stacklevel=2
         )
     return weights.to(dtype)
+
+
+def _triangles(centres: Tensor, fft_hz: Tensor) -> Tensor:
+    """Peak-1 triangles from each frequency's left neighbour to its right one, at the bins ``fft_hz``.
+
+    Shape: centres (..., n_mels + 2), fft_hz (K,) -> (..., n_mels, K).
+    """
+    widths = centres.diff()  # (..., n_mels + 1)
+    ramps = centres[..., :, None] - fft_hz  # (..., n_mels + 2, K)
+    rising = -ramps[..., :-2, :] / widths[..., :-1, None]
+    falling = ramps[..., 2:, :] / widths[..., 1:, None]
+    return torch.minimum(rising, falling).clamp_min(0.0)
+
+
+def _normalised(weights: Tensor, centres: Tensor, norm: str | float | None) -> Tensor:
+    """The triangles scaled as :func:`mel_filterbank`'s ``norm`` says. Shape: as ``weights`` (..., n_mels, K)."""
+    if norm is None:
+        return weights
+    if norm == "slaney":
+        return weights * (2.0 / (centres[..., 2:] - centres[..., :-2]))[..., None]
+    if isinstance(norm, str) or norm <= 0:
+        raise SeqlabError(f'norm must be "slaney", a positive number or None, got {norm!r}')
+    size = weights.amax(-1) if math.isinf(norm) else weights.pow(norm).sum(-1).pow(1.0 / norm)
+    return weights / torch.where(size < torch.finfo(torch.float64).tiny, 1.0, size)[..., None]
 
 
 def _warped(warp: Callable[[Tensor], Tensor], centres: Tensor) -> Tensor:
