@@ -179,13 +179,16 @@ class LogMelSpectrogram(nn.Module):
             packed = self._log(packed, where)
         return where.unpack(packed), frames
 
-    def mel_power(self, waveforms: Tensor, lengths: Tensor | None = None) -> tuple[Tensor, Tensor]:
-        """The mel spectrogram before the log (``librosa.feature.melspectrogram``), 0 at padding.
+    def mel_power(
+        self, waveforms: Tensor, lengths: Tensor | None = None, *, warp: Callable[[Tensor], Tensor] | None = None
+    ) -> tuple[Tensor, Tensor]:
+        """The mel spectrogram before the log (``librosa.feature.melspectrogram``), 0 at padding;
+        ``warp`` as in :meth:`forward`.
 
         Shape:
             waveforms (B, S), lengths (B,) -> mel powers (B, T, n_mels), frame lengths (B,).
         """
-        packed, frames, where = self._packed_mel_power(waveforms, lengths)
+        packed, frames, where = self._packed_mel_power(waveforms, lengths, warp)
         return where.unpack(packed), frames
 
     def _packed_mel_power(

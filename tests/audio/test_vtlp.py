@@ -91,6 +91,7 @@ def test_log_mel_of_each_utterance_goes_through_its_own_warped_filterbank():
     factors = torch.tensor([0.9, 1.0, 1.1], dtype=torch.float64)
     warp = functools.partial(vtlp_warp, alpha=factors[:, None], nyquist_hz=NYQUIST, boundary_hz=BOUNDARY)
     features, frames = LogMelSpectrogram(RATE)(padded, torch.tensor(lengths), warp=warp)
+    powers, _ = LogMelSpectrogram(RATE).mel_power(padded, torch.tensor(lengths), warp=warp)
     centres = librosa.mel_frequencies(42, fmin=0.0, fmax=NYQUIST)
     for row, (wave, alpha) in enumerate(zip(waves, factors.tolist())):
         power = np.abs(librosa.stft(wave, n_fft=256, hop_length=80, win_length=200, pad_mode="constant")) ** 2
@@ -99,6 +100,7 @@ def test_log_mel_of_each_utterance_goes_through_its_own_warped_filterbank():
         assert frames[row] == len(expected)
         np.testing.assert_allclose(features[row, : frames[row]].numpy(), expected, rtol=0, atol=1e-9)
         assert not features[row, frames[row] :].any()
+        np.testing.assert_allclose(powers[row, : frames[row]].numpy(), mel.T, rtol=1e-12, atol=0)
     unwarped, _ = LogMelSpectrogram(RATE)(padded, torch.tensor(lengths))
     torch.testing.assert_close(features[1], unwarped[1], rtol=0, atol=1e-9)  # a factor of 1 changes nothing
 
