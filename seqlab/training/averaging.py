@@ -4,7 +4,9 @@ AWD-LSTM trains with plain SGD until the held-out loss stops improving, then kee
 going but evaluates (and finally keeps) the average of the weights over every step since
 that moment. :class:`ParameterAverage` is that running average, kept beside the optimiser
 so any optimiser can be averaged; with SGD it equals ``torch.optim.ASGD`` with ``t0`` at
-the switch and ``lambd=0``.
+the switch and ``lambd=0``. The same average of the tail of any run (``TrainConfig.average_from``:
+every step after a given epoch, with AdamW too, as stochastic weight averaging averages the end of
+a run, Izmailov et al. 2018) smooths a held-out curve that swings from one epoch to the next.
 """
 
 from __future__ import annotations

@@ -31,6 +31,7 @@ class TrainConfig:
     lr_decay: float = 0.5  # "step" schedule: the lr is multiplied by this every epoch ...
     lr_decay_start: int = 4  # ... after this many epochs at the full lr
     nonmono: int = 5  # nt-asgd: average once an epoch is worse than the best of all but the last nonmono
+    average_from: int | None = None  # adamw/sgd: average the weights of every step after this many epochs
     patience: int | None = None  # stop once an epoch is worse than the best of all but the last `patience`
     epochs: int = 10  # passes over the training data; also the cosine schedule's length
     max_steps: int | None = None  # stop after this many optimiser steps in all
@@ -59,3 +60,7 @@ class TrainConfig:
             raise SeqlabError(f"max_steps must be at least 1, got {self.max_steps}")
         if self.max_minutes is not None and self.max_minutes <= 0:
             raise SeqlabError(f"max_minutes must be positive, got {self.max_minutes}")
+        if self.average_from is not None and self.average_from < 1:
+            raise SeqlabError(f"average_from must be at least 1 epoch, got {self.average_from}")
+        if self.average_from is not None and self.optimizer in ("nt-asgd", "asgd"):
+            raise SeqlabError(f"average_from is for adamw and sgd; {self.optimizer} decides when to average itself")

@@ -117,9 +117,16 @@ class EvaluationRecorder:
         }
 
     def _maybe_start_averaging(self) -> None:
-        """NT-ASGD's trigger, checked at each epoch end: start averaging once validation stalls."""
+        """Checked at each epoch end: start averaging after ``config.average_from`` epochs (tail averaging),
+        or, for NT-ASGD, once validation stalls."""
         state, config, selection = self.run.state, self.config, self.task.selection
-        if config.optimizer != "nt-asgd" or state.averaging_since is not None:
+        if state.averaging_since is not None:
+            return
+        if config.average_from is not None and state.epoch >= config.average_from:
+            state.averaging_since = state.step
+            self.log(f"{'':>10} | step {state.step:>6} | {state.epoch} epochs done: averaging the weights from here on")
+            return
+        if config.optimizer != "nt-asgd":
             return
         if selection.stopped_improving(state.epoch_end_scores(selection), config.nonmono):
             state.averaging_since = state.step

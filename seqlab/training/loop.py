@@ -112,7 +112,8 @@ def train(
     With ``config.optimizer == "nt-asgd"`` weight averaging starts at the first epoch end
     whose held-out score is worse than the best before the last ``config.nonmono`` epochs
     (:meth:`~seqlab.training.task.Selection.stopped_improving`); with ``"asgd"`` it starts at
-    the first step. Once averaging, evaluations and checkpoints use the averaged weights.
+    the first step; with ``config.average_from = N`` (any other optimiser) at the end of epoch N.
+    Once averaging, evaluations and checkpoints use the averaged weights.
 
     Args:
         run: the model, optimiser, counters and carried state, updated in place; a fresh

@@ -16,8 +16,10 @@ from pathlib import Path
 import pytest
 import torch
 
+from seqlab.errors import SeqlabError
 from seqlab.training import TrainConfig, TrainingRun, make_optimizer, train
 from seqlab.training.distributed import ProcessGroup
+from seqlab.training.evaluation import evaluate_split
 from seqlab.training.step import train_step
 from seqlab.training.task import StepLoss, Task
 from tests.saved_weights import assert_same_weights
@@ -110,6 +112,46 @@ def test_an_interrupted_run_resumes_exactly(tmp_path):
     records = [json.loads(line) for line in (tmp_path / "parts" / "metrics.jsonl").read_text().splitlines()]
     assert records[-1]["valid_accuracy"] > 0.6 and "valid_loss" in records[-1]
     assert (tmp_path / "parts" / "curves.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_average_from_averages_every_step_after_that_epoch_and_evaluates_the_average():
+    run, task, config = quiet_toy_run(epochs=3)
+    config.average_from = 1
+    snapshots = []
+    step = run.optimizer.step
+
+    def recording_step(*args, **kwargs):
+        result = step(*args, **kwargs)
+        snapshots.append([parameter.detach().clone() for parameter in run.model.parameters()])
+        return result
+
+    run.optimizer.step = recording_step
+    train(run, task, config, log=lambda line: None, progress=False)
+    per_epoch = task.steps_per_epoch()
+    assert run.state.averaging_since == per_epoch and run.averager.count == 2 * per_epoch
+    for index, average in enumerate(run.averager.averages):
+        expected = torch.stack([snapshot[index] for snapshot in snapshots[per_epoch:]]).mean(0)
+        torch.testing.assert_close(average, expected, rtol=1e-5, atol=1e-6)
+    assert [record["averaging"] for record in run.state.history] == [False, True, True]
+    with run.averager.applied():
+        averaged = evaluate_split(task, run.model, "valid")["loss"]
+    assert run.state.history[-1]["valid_loss"] == pytest.approx(averaged)
+    assert evaluate_split(task, run.model, "valid")["loss"] != pytest.approx(averaged)  # the raw weights differ
+
+
+@pytest.mark.parametrize("settings", [{"average_from": 0}, {"average_from": 2, "optimizer": "nt-asgd"}])
+def test_average_from_is_a_positive_epoch_count_for_optimisers_that_do_not_average_themselves(settings):
+    with pytest.raises(SeqlabError, match="average_from"):
+        TrainConfig(**settings)
+
+
+def test_a_run_killed_while_averaging_resumes_exactly(tmp_path):
+    toy(tmp_path / "whole", "--epochs", "3", "--average-from", "1", cwd=tmp_path)
+    toy(tmp_path / "parts", "--epochs", "3", "--average-from", "1", "--max-steps", "30", cwd=tmp_path)  # in epoch 2
+    toy(tmp_path / "parts", "--epochs", "3", "--average-from", "1", "--resume", cwd=tmp_path)
+    assert_same_weights(tmp_path / "whole", tmp_path / "parts")
+    records = [json.loads(line) for line in (tmp_path / "parts" / "metrics.jsonl").read_text().splitlines()]
+    assert records[0]["averaging"] is False and records[-1]["averaging"] is True
 
 
 @pytest.mark.skipif(not torch.distributed.is_available(), reason="needs torch.distributed")

@@ -101,9 +101,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--dropout", type=float, default=0.0)
     parser.add_argument("--nan-at-step", type=int, help="the loss turns NaN from this step on, on the last process")
     parser.add_argument("--examples", type=int, default=150)
+    parser.add_argument("--average-from", type=int)
     args = parser.parse_args(argv)
     config = TrainConfig(epochs=args.epochs, max_steps=args.max_steps, grad_clip=args.grad_clip, eval_every=7,
-                         lr=1e-2, warmup_steps=0, device="cpu", seed=3)  # fmt: skip
+                         lr=1e-2, warmup_steps=0, device="cpu", seed=3,
+                         average_from=args.average_from)  # fmt: skip
     group, device = start_process_group(torch.device("cpu"))
     try:
         seed_everything(config.seed, rank=group.rank)
