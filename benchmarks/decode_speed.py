@@ -9,6 +9,7 @@ batches them. Times are wall-clock medians of ``--rounds`` rounds, the settings 
 Usage:
     python benchmarks/decode_speed.py RUN_DIR                       # a run of seqlab translate train
     python benchmarks/decode_speed.py RUN_DIR --split valid --single 100 --beam 5 --rounds 3
+    python benchmarks/decode_speed.py RUN_DIR --prune-relative 0.6 --prune-absolute 2.5   # Freitag's pruning
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument("--split", default="test", choices=["train", "valid", "test"], help="whose sources to decode")
     parser.add_argument("--beam", type=int, default=5)
     parser.add_argument("--stopping", choices=STOPPING_RULES, help="beam search's stopping rule (default: the run's)")
+    parser.add_argument("--prune-relative", type=float, help="beam search's relative threshold rp (default: the run's)")
+    parser.add_argument("--prune-absolute", type=float, help="beam search's absolute threshold ap (default: the run's)")
     parser.add_argument("--batch-size", type=int, default=128, help="sentences per batch (batched settings)")
     parser.add_argument("--single", type=int, default=100, help="sentences decoded one at a time (a subset)")
     parser.add_argument("--rounds", type=int, default=3)
@@ -58,7 +61,9 @@ def main() -> None:
     sources = prepare_translation_data(data, vocabularies=(source_vocab, target_vocab)).sources[arguments.split]
     stopping = arguments.stopping or objective.stopping
     greedy = dataclasses.replace(objective, beam_size=1)
-    beam = dataclasses.replace(objective, beam_size=arguments.beam, stopping=stopping)
+    thresholds = {"prune_relative": arguments.prune_relative, "prune_absolute": arguments.prune_absolute}
+    pruning = {name: value for name, value in thresholds.items() if value is not None}
+    beam = dataclasses.replace(objective, beam_size=arguments.beam, stopping=stopping, **pruning)
     common = {"source_vocab": source_vocab, "target_vocab": target_vocab, "data": data}
 
     def batched(setting):
@@ -70,7 +75,7 @@ def main() -> None:
 
     print(f"# torch {torch.__version__}, {platform.machine()}, {arguments.threads} threads; {arguments.run}, "
           f"{len(sources)} {arguments.split} sentences (one at a time: the first {arguments.single}); "
-          f"beam search stops by {stopping!r}; "
+          f"beam search stops by {stopping!r}, pruned by rp {beam.prune_relative}, ap {beam.prune_absolute}; "
           f"median of {arguments.rounds} rounds")  # fmt: skip
     rates = {
         "greedy, batched": sentences_per_second(batched(greedy), sources, arguments.rounds),

@@ -90,6 +90,12 @@ def _add_stopping_flag(parser: argparse.ArgumentParser) -> None:
                         help="when beam search ends a sentence: once K hypotheses are finished (count, fairseq's "
                         "rule), or once no live one can beat the best finished (bound; the N-th best with --nbest N; "
                         "exact with α 0) (default: the run's)")  # fmt: skip
+    parser.add_argument("--prune-relative", type=float, metavar="RP",
+                        help="beam search drops candidates whose probability is at most RP times the best's "
+                        "(Freitag & Al-Onaizan 2017; faster, not exact) (default: the run's, usually off)")  # fmt: skip
+    parser.add_argument("--prune-absolute", type=float, metavar="AP",
+                        help="beam search drops candidates AP nats or more below the best (Freitag & Al-Onaizan "
+                        "2017) (default: the run's, usually off)")  # fmt: skip
 
 
 def _add_run_parser(commands: argparse._SubParsersAction) -> None:
@@ -183,7 +189,8 @@ def _load(args: argparse.Namespace):
     model, source_vocab, target_vocab, data, objective = load_translation_ensemble(
         [args.checkpoint, *args.ensemble], device=resolve_device(args.device), which=args.weights
     )
-    given = (("beam_size", args.beam), ("length_alpha", args.alpha), ("stopping", args.stopping))
+    given = (("beam_size", args.beam), ("length_alpha", args.alpha), ("stopping", args.stopping),
+             ("prune_relative", args.prune_relative), ("prune_absolute", args.prune_absolute))  # fmt: skip
     changes = {key: value for key, value in given if value is not None}
     objective = dataclasses.replace(objective, **changes)
     return model, {"source_vocab": source_vocab, "target_vocab": target_vocab, "data": data, "objective": objective}

@@ -1,13 +1,14 @@
 """The decode loop: feed tokens, keep finished hypotheses, handle EOS, lengths and stopping.
 
 The per-step choice is a policy (:mod:`seqlab.decode.policies`), as fairseq separates
-``search.py`` from ``sequence_generator.py``. Everything is batched over the B*K rows of B
+``search.py`` from ``sequence_generator.py``. Everything is batched over the B*K slots of B
 sentences and K hypotheses each: a step costs one model step, two ``topk`` (of each row, then of
-each sentence),
-a few gathers and at most two host syncs (any EOS? any sentence done?), with no Python loop
-over sentences or rows. Rows of finished sentences leave the batch (one :meth:`reorder` with the
-beams' new order), so the model's work shrinks as sentences end; and the first step runs one row
-per sentence, since its K rows would all read ``bos`` from the same state.
+each sentence), a few gathers and a few host syncs (any EOS? any sentence done? any slot empty?),
+with no Python loop over sentences or rows. Rows of finished sentences leave the batch (one
+:meth:`reorder` with the beams' new order), so the model's work shrinks as sentences end; a slot
+with no live hypothesis (a pruned beam, fewer than K candidates) is not stepped, so the model's
+rows are then the live slots only, packed; and the first step runs one row per sentence, since
+its K rows would all read ``bos`` from the same state.
 
 The rules, shared by every policy:
 
@@ -101,12 +102,15 @@ def search(
     finished = None
     banned = torch.tensor(sorted(set(banned_ids)), dtype=torch.long, device=device)
     last_min_length = int(min_lengths.max())
+    stepped = None  # (Ba, K) bool: the slots the model stepped, in row-major order; None: every slot
     for t in range(max_steps):
-        log_probs, state = model.step(tokens, state)  # (Ba*K, V), (B, V) at the first step
+        log_probs, state = model.step(tokens, state)  # (N, V): N = Ba*K, B at the first step, or the stepped slots
         if finished is None:
             _check_output(log_probs, batch_size, bos, eos, banned_ids)
             live.start(policy, beam_size, log_probs.dtype)
             finished = FinishedHypotheses(batch_size, nbest, max_steps, dtype=log_probs.dtype, device=device)
+        if stepped is not None:
+            log_probs = _every_slot(log_probs, stepped)  # (Ba*K, V), zeros at dead slots (their scores are -inf)
         log_probs = _allowed(log_probs, live, t, rows=(state_rows, beam_size), banned=banned, eos=eos,
                              ban_eos=t < last_min_length, ngram_size=no_repeat_ngram_size)  # fmt: skip
         candidates = policy.step(log_probs, live.scores)  # 3 x (Ba, C)
@@ -116,12 +120,16 @@ def search(
         if bool(done.all()):
             break
         any_done = bool(done.any())
-        state_row = rows if state_rows == beam_size else torch.zeros_like(rows)  # (Ba, K) rows of the state
-        order = live.drop(done, state_row, state_rows) if any_done else live.row_order(state_row, state_rows)
-        if policy.reorders_rows or any_done or state_rows != beam_size:
-            state = model.reorder(state, order)  # (Ba'*K,) rows
+        state_row = rows if state_rows == beam_size else torch.zeros_like(rows)  # (Ba, K) slots of the last step
+        order = live.row_order(state_row, state_rows) if stepped is None else _row_of_slot(stepped).gather(1, state_row)
+        if any_done:
+            order, tokens = order[~done], tokens[~done]  # (Ba', K)
+            live.drop(done)
+        stepped = _live_slots(live.scores)  # (Ba', K), or None when every slot is live
+        order, tokens = (order.view(-1), tokens.view(-1)) if stepped is None else (order[stepped], tokens[stepped])
+        if policy.reorders_rows or any_done or state_rows != beam_size or stepped is not None:
+            state = model.reorder(state, order)  # (N,) rows
         state_rows = beam_size
-        tokens = tokens[~done].view(-1) if any_done else tokens.view(-1)  # (Ba'*K,)
     return finished.hypotheses()
 
 
@@ -150,22 +158,37 @@ class _Live:
         self.history = torch.cat([previous, tokens.unsqueeze(-1)], dim=-1)  # (Ba, K, t+1)
         return rows, tokens
 
-    def row_order(self, rows: Tensor, state_rows: int) -> Tensor:
-        """The state rows of the next step: row k of sentence i continues its row ``rows[i, k]``.
-
-        ``state_rows``: the rows per sentence in the state now (those of sentence i start at ``i * state_rows``).
+    @staticmethod
+    def row_order(rows: Tensor, state_rows: int) -> Tensor:
+        """The state rows of the next step ``(Ba, K)``: slot k of sentence i continues its slot ``rows[i, k]``,
+        when the state holds ``state_rows`` rows for every sentence (those of sentence i start at ``i * state_rows``).
         """
         base = torch.arange(rows.size(0), device=rows.device).unsqueeze(1) * state_rows  # (Ba, 1)
-        return (base + rows).view(-1)
+        return base + rows
 
-    def drop(self, done: Tensor, rows: Tensor, state_rows: int) -> Tensor:
-        """Remove the sentences ``done``; return the state rows of the next step."""
+    def drop(self, done: Tensor) -> None:
+        """Remove the sentences ``done`` (Ba,)."""
         kept = (~done).nonzero().squeeze(1)  # (Ba',)
-        beams = torch.arange(rows.size(1), device=rows.device)
-        order = self.row_order(rows, state_rows)[kept.unsqueeze(1) * rows.size(1) + beams]
         for name in ("sentences", "max_lengths", "min_lengths", "scores", "history"):
             setattr(self, name, getattr(self, name)[kept])
-        return order.view(-1)
+
+
+def _live_slots(scores: Tensor) -> Tensor | None:
+    """The slots ``(Ba, K)`` with a finite score, which the model steps next; None when that is every slot."""
+    live = torch.isfinite(scores)
+    return None if bool(live.all()) else live
+
+
+def _row_of_slot(stepped: Tensor) -> Tensor:
+    """The model's row of each stepped slot ``(Ba, K)``: the slots' rank in row-major order (dead slots: any row)."""
+    return (stepped.view(-1).long().cumsum(0) - 1).clamp(min=0).view_as(stepped)
+
+
+def _every_slot(log_probs: Tensor, stepped: Tensor) -> Tensor:
+    """The stepped rows' ``log_probs`` (N, V) placed at their slots of ``(Ba*K, V)``, zeros at the others."""
+    every = log_probs.new_zeros(stepped.numel(), log_probs.size(1))
+    every[stepped.view(-1)] = log_probs
+    return every
 
 
 def _allowed(log_probs: Tensor, live: _Live, t: int, *, rows: tuple[int, int], banned: Tensor, eos: int,

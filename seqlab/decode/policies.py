@@ -8,6 +8,7 @@ lengths and stopping, and keeps the first K candidates that do not end with EOS 
 
 from __future__ import annotations
 
+import math
 from typing import Protocol
 
 import torch
@@ -68,20 +69,39 @@ class BeamSearch:
     ``BeamSearch``). At the first step
     only row 0 is alive (the others start at ``-inf``), so the K rows are K different tokens.
 
+    **Pruning** (Freitag & Al-Onaizan 2017, section 3; off by default): a candidate is dropped when
+    its probability is at most ``relative_threshold`` times the best candidate's of its sentence
+    (their "relative threshold pruning", rp), or its log-probability at least ``absolute_threshold``
+    below the best's (their "absolute threshold pruning", ap); the best candidate always stays. The
+    beam then holds up to K hypotheses, fewer where the model is sure; the loop steps only the rows
+    that remain, so pruning saves the model's work, and the search is no longer exact for the beam.
+    Their relative local threshold and maximum candidates per node are not implemented.
+
     Args:
-        beam_size: K, the number of live hypotheses per sentence.
+        beam_size: K, the most live hypotheses per sentence.
+        relative_threshold: rp in (0, 1]: drop candidates with ``P <= rp * P_best``; None: off.
+        absolute_threshold: ap > 0 in nats: drop candidates with ``log P <= log P_best - ap``; None: off.
 
     Example:
         >>> BeamSearch(5).beam_size
         5
+        >>> BeamSearch(5, relative_threshold=0.6, absolute_threshold=2.5).absolute_threshold
+        2.5
     """
 
     reorders_rows = True
 
-    def __init__(self, beam_size: int) -> None:
+    def __init__(
+        self, beam_size: int, *, relative_threshold: float | None = None, absolute_threshold: float | None = None
+    ) -> None:
         if beam_size < 1:
             raise SeqlabError(f"beam_size must be at least 1, got {beam_size}")
+        if relative_threshold is not None and not 0.0 < relative_threshold <= 1.0:
+            raise SeqlabError(f"relative_threshold must be in (0, 1], got {relative_threshold}")
+        if absolute_threshold is not None and not absolute_threshold > 0.0:
+            raise SeqlabError(f"absolute_threshold must be positive (nats), got {absolute_threshold}")
         self.beam_size = beam_size
+        self.relative_threshold, self.absolute_threshold = relative_threshold, absolute_threshold
 
     def start(self, batch_size: int, *, dtype: torch.dtype, device: torch.device) -> Tensor:
         scores = torch.full((batch_size, self.beam_size), float("-inf"), dtype=dtype, device=device)  # (B, K)
@@ -97,7 +117,17 @@ class BeamSearch:
         extended = (scores.unsqueeze(-1) + row_best).view(batch_size, beam_size * width)  # (B, K*2K)
         best, index = extended.topk(min(2 * beam_size, beam_size * width), dim=-1)  # (B, 2K)
         tokens = row_tokens.view(batch_size, beam_size * width).gather(1, index)  # (B, 2K)
-        return best, tokens, torch.div(index, width, rounding_mode="floor")
+        return self._pruned(best), tokens, torch.div(index, width, rounding_mode="floor")
+
+    def _pruned(self, best: Tensor) -> Tensor:
+        """The candidates' scores ``(B, 2K)``, best first, at ``-inf`` where a threshold drops them."""
+        if self.relative_threshold is None and self.absolute_threshold is None:
+            return best
+        margin = min(-math.log(self.relative_threshold) if self.relative_threshold is not None else math.inf,
+                     self.absolute_threshold if self.absolute_threshold is not None else math.inf)  # fmt: skip
+        dropped = best <= best[:, :1] - margin
+        dropped[:, 0] = False  # the best candidate itself always stays
+        return best.masked_fill(dropped, float("-inf"))
 
 
 class SamplingSearch:

@@ -304,3 +304,33 @@ def test_greedy_search_and_a_model_in_training_step_as_in_training():
     searching = model.eval().start(source, lengths)
     _, beams = model.train().step(torch.tensor([1, 1, 1, 1]), model.reorder(searching, torch.tensor([0, 0, 1, 1])))
     assert searching.for_search and beams.memory_products is None  # trained on after the search began: no products
+
+
+# The untrained models' next-token distributions are nearly flat, so the threshold is small enough to bind.
+@pytest.mark.parametrize("attention, threshold", [("none", 0.3), ("bahdanau", 0.3), ("luong-general", 0.05)])
+def test_a_pruned_beam_steps_uneven_rows_and_each_hypothesis_scores_what_the_model_scores(attention, threshold):
+    from seqlab.decode import BeamSearch, search, sequence_log_probs
+
+    model = make_model(attention, "gru")
+    source, lengths, _, _ = make_batch()
+    policy = BeamSearch(4, absolute_threshold=threshold)
+    assert_pruned_search_is_consistent(model, source, lengths, policy, search, sequence_log_probs)
+
+
+def assert_pruned_search_is_consistent(model, source, lengths, policy, search, sequence_log_probs):
+    """Pruning leaves the sentences of a batch with different numbers of rows; the state must follow them."""
+    rows, step = [], model.step
+    model.step = lambda tokens, state, **kw: rows.append(len(tokens)) or step(tokens, state, **kw)
+    settings = dict(bos=1, eos=2, banned_ids=(0, 1), nbest=3)
+    limits, minimum = torch.tensor([6, 4]), torch.tensor([3, 2])
+    batched = search(model, model.start(source, lengths), policy, max_lengths=limits, min_lengths=minimum, **settings)
+    assert any(n % 2 for n in rows[1:])  # some step held an odd number of rows for the two sentences
+    for sentence in range(2):
+        one = torch.tensor([sentence])
+        alone = search(model, model.start(source[one], lengths[one]), policy, max_lengths=limits[one],
+                       min_lengths=minimum[one], **settings)  # fmt: skip
+        assert [(h.tokens, h.finished) for h in alone[0]] == [(h.tokens, h.finished) for h in batched[sentence]]
+        for hypothesis in batched[sentence]:
+            rescored = sequence_log_probs(model, model.start(source[one], lengths[one]), [hypothesis.tokens], bos=1,
+                                          eos=2, ended=[hypothesis.finished])  # fmt: skip
+            torch.testing.assert_close(rescored[0].item(), hypothesis.log_prob, rtol=0, atol=1e-9)

@@ -220,3 +220,13 @@ def test_the_config_imports_no_torch():
 def test_docstring_examples(module):
     result = doctest.testmod(module)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_a_pruned_beam_steps_uneven_rows_and_each_hypothesis_scores_what_the_model_scores():
+    from seqlab.decode import BeamSearch, search, sequence_log_probs
+    from tests.models.test_seq2seq import assert_pruned_search_is_consistent
+
+    model = make_model()
+    source, lengths, _, _ = make_batch()
+    policy = BeamSearch(4, absolute_threshold=0.2)
+    assert_pruned_search_is_consistent(model, source, lengths, policy, search, sequence_log_probs)

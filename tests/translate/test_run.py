@@ -237,6 +237,26 @@ def test_the_objective_names_the_search_s_stopping_rules_and_refuses_others(trai
     assert rules == list(STOPPING_RULES)
 
 
+def test_the_pruning_flags_reach_beam_search_and_keeping_only_the_best_candidate_is_greedy(
+    trained, tmp_path, capsys, monkeypatch
+):
+    source = tmp_path / "input.txt"
+    source.write_text("3 May 1979\nTue 10 Jul 2007\nSaturday May 9 2018\n", encoding="utf-8")
+    policies, real_search = [], translator.search
+    monkeypatch.setattr(translator, "search", lambda *a, **k: policies.append(a[2]) or real_search(*a, **k))
+
+    def texts(*flags):
+        assert main(["translate", "run", str(trained), str(source), *flags]) == 0
+        return capsys.readouterr().out
+
+    greedy = texts("--beam", "1")
+    assert texts("--beam", "4", "--prune-relative", "1.0") == greedy  # P <= 1 × P_best: only the best stays
+    texts("--beam", "4", "--prune-relative", "0.6", "--prune-absolute", "2.5")
+    assert (policies[-1].relative_threshold, policies[-1].absolute_threshold) == (0.6, 2.5)
+    assert main(["translate", "run", str(trained), str(source), "--beam", "4", "--prune-absolute", "0"]) == 2
+    assert "prune_absolute must be positive" in capsys.readouterr().err
+
+
 @pytest.fixture(scope="module")
 def trained_again(tmp_path_factory) -> Path:
     """The dates run of ``trained`` with another seed: the same vocabularies, other weights."""

@@ -65,6 +65,8 @@ class ObjectiveConfig:
     max_length_ratio: float = 1.5  # a translation stops at ratio × source length + max_length_extra
     max_length_extra: int = 10  # see max_length_ratio
     stopping: str = "count"  # one of STOPPING_RULES: end a beam at K finished (fairseq) or once none live can win
+    prune_relative: float | None = None  # beam search drops candidates with P <= this × the best's (Freitag 2017)
+    prune_absolute: float | None = None  # beam search drops candidates this many nats below the best (Freitag 2017)
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.label_smoothing < 1.0:
@@ -75,6 +77,10 @@ class ObjectiveConfig:
             raise SeqlabError(f"beam_size must be at least 1, got {self.beam_size}")
         if self.stopping not in STOPPING_RULES:
             raise SeqlabError(f"stopping must be one of {', '.join(STOPPING_RULES)}; got {self.stopping!r}")
+        if self.prune_relative is not None and not 0.0 < self.prune_relative <= 1.0:
+            raise SeqlabError(f"prune_relative must be in (0, 1], got {self.prune_relative}")
+        if self.prune_absolute is not None and not self.prune_absolute > 0.0:
+            raise SeqlabError(f"prune_absolute must be positive (nats), got {self.prune_absolute}")
         for name in ("length_alpha", "max_length_ratio", "max_length_extra"):
             if getattr(self, name) < 0:
                 raise SeqlabError(f"{name} must not be negative, got {getattr(self, name)}")

@@ -45,7 +45,7 @@ def translate_batch(
     Args:
         model: a sequence-to-sequence model with ``start``, ``step`` and ``reorder`` (in eval mode).
         source: ``(B, S)`` token ids padded with the vocabulary's ``pad_id``; lengths ``(B,)``.
-        objective: the beam width, length normalisation and length limit.
+        objective: the beam width, its pruning, length normalisation and length limit.
         target_vocab: gives the ids of ``<bos>``, ``<eos>`` and ``<pad>``.
         nbest: translations returned per sentence; at most the policy's ``beam_size``.
         policy: the per-step choice, e.g. a :class:`~seqlab.decode.SamplingSearch`; None: greedy or beam
@@ -53,7 +53,8 @@ def translate_batch(
     """
     if policy is None:
         beam = objective.beam_size if nbest == 1 else max(objective.beam_size, nbest)
-        policy = GreedySearch() if beam == 1 else BeamSearch(beam)
+        policy = GreedySearch() if beam == 1 else BeamSearch(beam, relative_threshold=objective.prune_relative,
+                                                               absolute_threshold=objective.prune_absolute)  # fmt: skip
     return search(
         model,
         model.start(source, lengths),
