@@ -120,13 +120,8 @@ def search(
         if bool(done.all()):
             break
         any_done = bool(done.any())
-        state_row = rows if state_rows == beam_size else torch.zeros_like(rows)  # (Ba, K) slots of the last step
-        order = live.row_order(state_row, state_rows) if stepped is None else _row_of_slot(stepped).gather(1, state_row)
-        if any_done:
-            order, tokens = order[~done], tokens[~done]  # (Ba', K)
-            live.drop(done)
-        stepped = _live_slots(live.scores)  # (Ba', K), or None when every slot is live
-        order, tokens = (order.view(-1), tokens.view(-1)) if stepped is None else (order[stepped], tokens[stepped])
+        parents = rows if state_rows == beam_size else torch.zeros_like(rows)  # (Ba, K) slots of the last step
+        order, tokens, stepped = _next_rows(live, parents, tokens, done if any_done else None, stepped, state_rows)
         if policy.reorders_rows or any_done or state_rows != beam_size or stepped is not None:
             state = model.reorder(state, order)  # (N,) rows
         state_rows = beam_size
@@ -171,6 +166,26 @@ class _Live:
         kept = (~done).nonzero().squeeze(1)  # (Ba',)
         for name in ("sentences", "max_lengths", "min_lengths", "scores", "history"):
             setattr(self, name, getattr(self, name)[kept])
+
+
+def _next_rows(live: _Live, parents: Tensor, tokens: Tensor, done: Tensor | None, stepped: Tensor | None,
+               state_rows: int) -> tuple[Tensor, Tensor, Tensor | None]:  # fmt: skip
+    """Drop the sentences ``done`` (None: none) from ``live``; return the model rows the next step
+    continues ``(N,)``, its tokens ``(N,)`` and its stepped slots ``(Ba', K)`` (None: every slot).
+
+    ``parents`` (Ba, K): the slot of the last step each slot extends; ``stepped``: that step's.
+    """
+    if stepped is None:
+        order = live.row_order(parents, state_rows)  # (Ba, K)
+    else:
+        order = _row_of_slot(stepped).gather(1, parents)
+    if done is not None:
+        order, tokens = order[~done], tokens[~done]  # (Ba', K)
+        live.drop(done)
+    stepped = _live_slots(live.scores)
+    if stepped is None:
+        return order.view(-1), tokens.view(-1), None
+    return order[stepped], tokens[stepped], stepped
 
 
 def _live_slots(scores: Tensor) -> Tensor | None:

@@ -28,6 +28,7 @@ from seqlab.training import (
 from seqlab.training.loop import stop_reason
 from seqlab.training.optim import MIN_LR_FRACTION
 from seqlab.training.task import Selection
+from tests.saved_weights import record_weights_after_each_step
 
 
 @pytest.mark.parametrize(
@@ -184,15 +185,7 @@ def test_nt_asgd_starts_averaging_when_validation_stops_improving(corpus_text, m
 
 def test_asgd_evaluates_and_returns_the_average_of_the_weights_since_the_start(corpus_text):
     run, task, config = setup_run(corpus_text, max_steps=6, optimizer="asgd", eval_every=100)
-    snapshots = []
-    step = run.optimizer.step
-
-    def recording_step(*args, **kwargs):
-        result = step(*args, **kwargs)
-        snapshots.append([parameter.detach().clone() for parameter in run.model.parameters()])
-        return result
-
-    run.optimizer.step = recording_step
+    snapshots = record_weights_after_each_step(run)
     result = quiet_train(run, task, config)
     assert run.state.averaging_since == 0 and run.averager.count == 6
     for index, average in enumerate(run.averager.averages):

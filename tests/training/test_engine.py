@@ -22,7 +22,7 @@ from seqlab.training.distributed import ProcessGroup
 from seqlab.training.evaluation import evaluate_split
 from seqlab.training.step import train_step
 from seqlab.training.task import StepLoss, Task
-from tests.saved_weights import assert_same_weights
+from tests.saved_weights import assert_same_weights, record_weights_after_each_step
 from tests.training.toy_task import ToyClassification, ToyClassifier, make_examples
 
 ROOT = Path(__file__).parents[2]
@@ -117,15 +117,7 @@ def test_an_interrupted_run_resumes_exactly(tmp_path):
 def test_average_from_averages_every_step_after_that_epoch_and_evaluates_the_average():
     run, task, config = quiet_toy_run(epochs=3)
     config.average_from = 1
-    snapshots = []
-    step = run.optimizer.step
-
-    def recording_step(*args, **kwargs):
-        result = step(*args, **kwargs)
-        snapshots.append([parameter.detach().clone() for parameter in run.model.parameters()])
-        return result
-
-    run.optimizer.step = recording_step
+    snapshots = record_weights_after_each_step(run)
     train(run, task, config, log=lambda line: None, progress=False)
     per_epoch = task.steps_per_epoch()
     assert run.state.averaging_since == per_epoch and run.averager.count == 2 * per_epoch
